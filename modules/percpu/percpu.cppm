@@ -1,0 +1,226 @@
+// arm.percpu: the state of one physical CPU as a virtualization host.
+//
+// probe() reads the ID registers instead of assuming the hardware; enable() installs the
+// EL2 vectors and the EL2 configuration every guest on this CPU shares, remembering what
+// was there; disable() puts it back.
+module;
+#include <arm/runtime/std_support.h>
+export module arm.percpu;
+export import arm.sysreg;
+
+#if defined(__aarch64__)
+extern "C" char arm_el2_vectors[];  // asm/vectors.S
+#endif
+
+export namespace arm {
+
+// HCR_EL2 fields (Arm ARM D19.2, "HCR_EL2").
+namespace hcr {
+inline constexpr std::uint64_t kVm = 1ull << 0;     // stage 2 translation on
+inline constexpr std::uint64_t kSwio = 1ull << 1;   // set/way invalidate as clean+invalidate
+inline constexpr std::uint64_t kFmo = 1ull << 3;    // physical FIQ to EL2, virtual FIQ on
+inline constexpr std::uint64_t kImo = 1ull << 4;    // physical IRQ to EL2, virtual IRQ on
+inline constexpr std::uint64_t kAmo = 1ull << 5;    // SError to EL2, virtual SError on
+inline constexpr std::uint64_t kVf = 1ull << 6;
+inline constexpr std::uint64_t kVi = 1ull << 7;
+inline constexpr std::uint64_t kVse = 1ull << 8;
+inline constexpr std::uint64_t kFb = 1ull << 9;     // broadcast TLB/cache maintenance
+inline constexpr std::uint64_t kBsuInner = 1ull << 10;  // BSU = 0b01: inner shareable
+inline constexpr std::uint64_t kTwi = 1ull << 13;   // trap WFI
+inline constexpr std::uint64_t kTwe = 1ull << 14;   // trap WFE
+inline constexpr std::uint64_t kTid3 = 1ull << 18;  // trap ID group 3
+inline constexpr std::uint64_t kTsc = 1ull << 19;   // trap SMC
+inline constexpr std::uint64_t kTidcp = 1ull << 20; // trap implementation defined sysregs
+inline constexpr std::uint64_t kTacr = 1ull << 21;  // trap ACTLR_EL1
+inline constexpr std::uint64_t kTsw = 1ull << 22;   // trap set/way cache maintenance
+inline constexpr std::uint64_t kTvm = 1ull << 26;
+inline constexpr std::uint64_t kTge = 1ull << 27;
+inline constexpr std::uint64_t kRw = 1ull << 31;    // EL1 is AArch64
+inline constexpr std::uint64_t kE2h = 1ull << 34;
+inline constexpr std::uint64_t kApk = 1ull << 40;   // don't trap pointer authentication keys
+inline constexpr std::uint64_t kApi = 1ull << 41;   // don't trap pointer authentication instructions
+}  // namespace hcr
+
+// CPTR_EL2 fields without VHE (Arm ARM D19.2, "CPTR_EL2", E2H == 0).
+namespace cptr {
+inline constexpr std::uint64_t kRes1 = (1ull << 13) | (1ull << 9) | 0xffull;
+inline constexpr std::uint64_t kTz = 1ull << 8;    // trap SVE
+inline constexpr std::uint64_t kTfp = 1ull << 10;  // trap FP/SIMD
+inline constexpr std::uint64_t kTsm = 1ull << 12;  // trap SME
+inline constexpr std::uint64_t kTta = 1ull << 20;  // trap trace registers
+inline constexpr std::uint64_t kTam = 1ull << 30;  // trap activity monitors
+}  // namespace cptr
+
+// MDCR_EL2 fields (Arm ARM D19.2, "MDCR_EL2").
+namespace mdcr {
+inline constexpr unsigned kHpmnShift = 0;          // counters [HPMN-1:0] belong to EL1
+inline constexpr std::uint64_t kTpmcr = 1ull << 5; // trap PMCR_EL0
+inline constexpr std::uint64_t kTpm = 1ull << 6;   // trap PMU registers
+inline constexpr std::uint64_t kHpme = 1ull << 7;
+}  // namespace mdcr
+
+// CNTHCTL_EL2 fields without VHE (Arm ARM D19.2, "CNTHCTL_EL2").
+namespace cnthctl {
+inline constexpr std::uint64_t kEl1pcten = 1ull << 0;  // EL1/EL0 read the physical counter
+inline constexpr std::uint64_t kEl1pcen = 1ull << 1;   // EL1/EL0 use the physical timer
+}  // namespace cnthctl
+
+// VTCR_EL2 fields (Arm ARM D19.2, "VTCR_EL2"), 4 KiB granule.
+namespace vtcr {
+inline constexpr unsigned kT0szShift = 0;
+inline constexpr unsigned kSl0Shift = 6;
+inline constexpr unsigned kIrgn0Shift = 8;
+inline constexpr unsigned kOrgn0Shift = 10;
+inline constexpr unsigned kSh0Shift = 12;
+inline constexpr unsigned kTg0Shift = 14;
+inline constexpr unsigned kPsShift = 16;
+inline constexpr std::uint64_t kRes1 = 1ull << 31;
+inline constexpr std::uint64_t kWriteBackAllocate = 0b01;
+inline constexpr std::uint64_t kInnerShareable = 0b11;
+inline constexpr std::uint64_t kGranule4K = 0b00;
+// The stage-2 layout the library uses: a 39-bit IPA space (T0SZ = 25) whose walk starts
+// at level 1 (SL0 = 1), one 4 KiB root table of 512 x 1 GiB entries.
+inline constexpr unsigned kIpaBits = 39;
+inline constexpr std::uint64_t kSl0StartLevel1 = 0b01;
+}  // namespace vtcr
+
+// What probe() found. Every field comes from an ID register (Arm ARM D19.2).
+struct HardwareFeatures {
+  bool el2_implemented = false;     // ID_AA64PFR0_EL1.EL2 != 0
+  bool el1_aarch64 = false;         // ID_AA64PFR0_EL1.EL1 != 0
+  bool vhe = false;                 // ID_AA64MMFR1_EL1.VH
+  bool fp = false;                  // ID_AA64PFR0_EL1.FP != 0xf
+  bool advanced_simd = false;       // ID_AA64PFR0_EL1.AdvSIMD != 0xf
+  bool sve = false;                 // ID_AA64PFR0_EL1.SVE != 0
+  bool gic_system_registers = false;  // ID_AA64PFR0_EL1.GIC != 0
+  unsigned physical_address_bits = 0; // from ID_AA64MMFR0_EL1.PARange
+  std::uint8_t pa_range = 0;          // the raw PARange field, for VTCR_EL2.PS
+  unsigned vmid_bits = 8;             // ID_AA64MMFR1_EL1.VMIDBits: 8 or 16
+  unsigned pmu_counters = 0;          // PMCR_EL0.N
+};
+
+// ID_AA64MMFR0_EL1.PARange encodings to address bits.
+constexpr unsigned physical_address_bits(std::uint64_t pa_range) noexcept {
+  constexpr unsigned kBits[] = {32, 36, 40, 42, 44, 48, 52};
+  return pa_range < 7 ? kBits[pa_range] : 0;
+}
+
+constexpr HardwareFeatures features_from(std::uint64_t pfr0, std::uint64_t mmfr0, std::uint64_t mmfr1,
+                                         std::uint64_t pmcr) noexcept {
+  auto field = [](std::uint64_t value, unsigned low) { return (value >> low) & 0xf; };
+  HardwareFeatures features;
+  features.el1_aarch64 = field(pfr0, 4) != 0;
+  features.el2_implemented = field(pfr0, 8) != 0;
+  features.fp = field(pfr0, 16) != 0xf;
+  features.advanced_simd = field(pfr0, 20) != 0xf;
+  features.gic_system_registers = field(pfr0, 24) != 0;
+  features.sve = field(pfr0, 32) != 0;
+  features.pa_range = static_cast<std::uint8_t>(field(mmfr0, 0));
+  features.physical_address_bits = physical_address_bits(features.pa_range);
+  features.vmid_bits = field(mmfr1, 4) == 0b0010 ? 16 : 8;
+  features.vhe = field(mmfr1, 8) != 0;
+  features.pmu_counters = static_cast<unsigned>((pmcr >> 11) & 0x1f);
+  return features;
+}
+
+inline HardwareFeatures probe() noexcept {
+  return features_from(read_sysreg<SysReg::ID_AA64PFR0_EL1>(), read_sysreg<SysReg::ID_AA64MMFR0_EL1>(),
+                       read_sysreg<SysReg::ID_AA64MMFR1_EL1>(), read_sysreg<SysReg::PMCR_EL0>());
+}
+
+// The EL2 configuration shared by every guest on a CPU (the per-vCPU HCR_EL2 is set by
+// the vCPU at entry, from this base).
+struct El2Config {
+  std::uint64_t vbar = 0;
+  std::uint64_t hcr = 0;
+  std::uint64_t mdcr = 0;
+  std::uint64_t cptr = 0;
+  std::uint64_t cnthctl = 0;
+  std::uint64_t vtcr = 0;
+};
+
+// The EL2 configuration for this hardware. Guests: AArch64 EL1, interrupts and SErrors
+// routed to EL2, SMC trapped, pointer authentication allowed, TLB and cache maintenance
+// broadcast inner shareable. FP/SIMD untrapped (the host never uses it), SVE and SME
+// trapped (their state is not switched), PMU owned by the host, physical timer trapped
+// so EL2 keeps it, virtual timer and counter for the guest.
+constexpr El2Config default_el2_config(const HardwareFeatures& features, std::uint64_t vbar) noexcept {
+  El2Config config;
+  config.vbar = vbar;
+  config.hcr = hcr::kRw | hcr::kImo | hcr::kFmo | hcr::kAmo | hcr::kTsc | hcr::kFb | hcr::kBsuInner |
+               hcr::kApk | hcr::kApi;
+  config.cptr = cptr::kRes1 | cptr::kTz | cptr::kTsm | cptr::kTam | cptr::kTta;
+  config.mdcr = (std::uint64_t{features.pmu_counters} << mdcr::kHpmnShift) | mdcr::kTpm | mdcr::kTpmcr;
+  config.cnthctl = cnthctl::kEl1pcten;
+  const std::uint64_t ps = features.pa_range > 6 ? 6 : features.pa_range;
+  config.vtcr = vtcr::kRes1 | ((64 - vtcr::kIpaBits) << vtcr::kT0szShift) |
+                (vtcr::kSl0StartLevel1 << vtcr::kSl0Shift) | (vtcr::kWriteBackAllocate << vtcr::kIrgn0Shift) |
+                (vtcr::kWriteBackAllocate << vtcr::kOrgn0Shift) | (vtcr::kInnerShareable << vtcr::kSh0Shift) |
+                (vtcr::kGranule4K << vtcr::kTg0Shift) | (ps << vtcr::kPsShift);
+  return config;
+}
+
+inline El2Config read_el2_config() noexcept {
+  return El2Config{read_sysreg<SysReg::VBAR_EL2>(), read_sysreg<SysReg::HCR_EL2>(),
+                   read_sysreg<SysReg::MDCR_EL2>(), read_sysreg<SysReg::CPTR_EL2>(),
+                   read_sysreg<SysReg::CNTHCTL_EL2>(), read_sysreg<SysReg::VTCR_EL2>()};
+}
+
+inline void write_el2_config(const El2Config& config) noexcept {
+  write_sysreg<SysReg::VBAR_EL2>(config.vbar);
+  write_sysreg<SysReg::HCR_EL2>(config.hcr);
+  write_sysreg<SysReg::MDCR_EL2>(config.mdcr);
+  write_sysreg<SysReg::CPTR_EL2>(config.cptr);
+  write_sysreg<SysReg::CNTHCTL_EL2>(config.cnthctl);
+  write_sysreg<SysReg::VTCR_EL2>(config.vtcr);
+  instruction_barrier();
+}
+
+// Why enable() refused to run.
+enum class EnableError : std::uint8_t { None, NoEl2, El1NotAArch64, AlreadyEnabled };
+
+// One physical CPU as a virtualization host.
+class PerCpu {
+ public:
+  // Probes the hardware, installs the EL2 vectors and configuration, and keeps what was
+  // there for disable().
+  EnableError enable() noexcept {
+    if (enabled_) return EnableError::AlreadyEnabled;
+    features_ = probe();
+    if (!features_.el2_implemented) return EnableError::NoEl2;
+    if (!features_.el1_aarch64) return EnableError::El1NotAArch64;
+    previous_ = read_el2_config();
+    config_ = default_el2_config(features_, vector_base());
+    write_el2_config(config_);
+    enabled_ = true;
+    return EnableError::None;
+  }
+
+  // Restores the EL2 configuration enable() found.
+  void disable() noexcept {
+    if (!enabled_) return;
+    write_el2_config(previous_);
+    enabled_ = false;
+  }
+
+  bool enabled() const noexcept { return enabled_; }
+  const HardwareFeatures& features() const noexcept { return features_; }
+  const El2Config& config() const noexcept { return config_; }
+  const El2Config& previous_config() const noexcept { return previous_; }
+
+ private:
+  static std::uint64_t vector_base() noexcept {
+#if defined(__aarch64__)
+    return reinterpret_cast<std::uint64_t>(arm_el2_vectors);
+#else
+    return 0;  // the host build has no vectors; tests check the rest of the configuration
+#endif
+  }
+
+  HardwareFeatures features_;
+  El2Config config_;
+  El2Config previous_;
+  bool enabled_ = false;
+};
+
+}  // namespace arm

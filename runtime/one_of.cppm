@@ -1,0 +1,71 @@
+// OneOf<Ts...>: a tagged union of trivially copyable event types. The exit events a vCPU
+// yields are plain values; this is the small, freestanding subset of std::variant they
+// need, with the names the run loop reads: is<T>(), get_if<T>(), visit().
+module;
+#include <arm/runtime/std_support.h>
+export module arm.runtime:one_of;
+
+namespace arm {
+
+template <class T, class... Ts> constexpr std::size_t index_of() {
+  std::size_t index = 0;
+  const bool found = ((std::is_same_v<T, Ts> ? true : (++index, false)) || ...);
+  return found ? index : sizeof...(Ts);
+}
+
+template <class... Ts> constexpr std::size_t max_size() {
+  std::size_t size = 1;
+  ((size = sizeof(Ts) > size ? sizeof(Ts) : size), ...);
+  return size;
+}
+template <class... Ts> constexpr std::size_t max_align() {
+  std::size_t align = 1;
+  ((align = alignof(Ts) > align ? alignof(Ts) : align), ...);
+  return align;
+}
+
+export template <class... Ts> class OneOf {
+  static_assert((std::is_trivially_copyable_v<Ts> && ...), "OneOf holds trivially copyable events only");
+  static_assert((std::is_trivially_destructible_v<Ts> && ...), "OneOf holds trivially destructible events only");
+
+ public:
+  template <class T> static constexpr bool holds_type = index_of<T, Ts...>() < sizeof...(Ts);
+  template <class T> static constexpr std::size_t index_for = index_of<T, Ts...>();
+
+  template <class T>
+    requires(holds_type<std::remove_cvref_t<T>>)
+  OneOf(T&& value) noexcept : index_(index_for<std::remove_cvref_t<T>>) {  // NOLINT: implicit by design
+    new (storage_) std::remove_cvref_t<T>(std::forward<T>(value));
+  }
+
+  std::size_t index() const noexcept { return index_; }
+  template <class T> bool is() const noexcept { return index_ == index_for<T>; }
+  template <class T> T* get_if() noexcept {
+    static_assert(holds_type<T>, "this OneOf cannot hold that type");
+    return is<T>() ? reinterpret_cast<T*>(storage_) : nullptr;
+  }
+  template <class T> const T* get_if() const noexcept {
+    static_assert(holds_type<T>, "this OneOf cannot hold that type");
+    return is<T>() ? reinterpret_cast<const T*>(storage_) : nullptr;
+  }
+
+  // Calls visitor(T&) with the alternative held.
+  template <class Visitor> decltype(auto) visit(Visitor&& visitor) {
+    return visit_from<0, Ts...>(visitor);
+  }
+
+ private:
+  template <std::size_t I, class First, class... Rest> decltype(auto) visit_from(auto& visitor) {
+    if constexpr (sizeof...(Rest) == 0) {
+      return visitor(*reinterpret_cast<First*>(storage_));
+    } else {
+      if (index_ == I) return visitor(*reinterpret_cast<First*>(storage_));
+      return visit_from<I + 1, Rest...>(visitor);
+    }
+  }
+
+  alignas(max_align<Ts...>()) std::byte storage_[max_size<Ts...>()];
+  std::size_t index_;
+};
+
+}  // namespace arm
