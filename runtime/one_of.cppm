@@ -30,6 +30,8 @@ export template <class... Ts> class OneOf {
 
  public:
   template <class T> static constexpr bool holds_type = index_of<T, Ts...>() < sizeof...(Ts);
+  // This OneOf's alternatives followed by more: how a module extends another's event set.
+  template <class... More> using With = OneOf<Ts..., More...>;
   template <class T> static constexpr std::size_t index_for = index_of<T, Ts...>();
 
   template <class T>

@@ -84,6 +84,9 @@ inline constexpr unsigned kIpaBits = 39;
 inline constexpr std::uint64_t kSl0StartLevel1 = 0b01;
 }  // namespace vtcr
 
+// ICC_SRE_EL2 (Arm IHI 0069, 12.2.13): SRE, DFB, DIB and Enable (EL1 may use ICC_SRE_EL1).
+inline constexpr std::uint64_t kIccSreEl2 = 0b1111;
+
 // What probe() found. Every field comes from an ID register (Arm ARM D19.2).
 struct HardwareFeatures {
   bool el2_implemented = false;     // ID_AA64PFR0_EL1.EL2 != 0
@@ -128,6 +131,12 @@ inline HardwareFeatures probe() noexcept {
                        read_sysreg<SysReg::ID_AA64MMFR1_EL1>(), read_sysreg<SysReg::PMCR_EL0>());
 }
 
+// HCR_EL2 bits every guest runs with: EL1 is AArch64; physical IRQ, FIQ and SError go to
+// EL2 (and virtual ones are enabled); maintenance broadcast inner shareable; pointer
+// authentication not trapped (its keys are EL1 state the guest owns).
+inline constexpr std::uint64_t kGuestHcrBase =
+    hcr::kRw | hcr::kImo | hcr::kFmo | hcr::kAmo | hcr::kFb | hcr::kBsuInner | hcr::kApk | hcr::kApi;
+
 // The EL2 configuration shared by every guest on a CPU (the per-vCPU HCR_EL2 is set by
 // the vCPU at entry, from this base).
 struct El2Config {
@@ -147,8 +156,7 @@ struct El2Config {
 constexpr El2Config default_el2_config(const HardwareFeatures& features, std::uint64_t vbar) noexcept {
   El2Config config;
   config.vbar = vbar;
-  config.hcr = hcr::kRw | hcr::kImo | hcr::kFmo | hcr::kAmo | hcr::kTsc | hcr::kFb | hcr::kBsuInner |
-               hcr::kApk | hcr::kApi;
+  config.hcr = kGuestHcrBase;
   config.cptr = cptr::kRes1 | cptr::kTz | cptr::kTsm | cptr::kTam | cptr::kTta;
   config.mdcr = (std::uint64_t{features.pmu_counters} << mdcr::kHpmnShift) | mdcr::kTpm | mdcr::kTpmcr;
   config.cnthctl = cnthctl::kEl1pcten;
@@ -192,6 +200,11 @@ class PerCpu {
     previous_ = read_el2_config();
     config_ = default_el2_config(features_, vector_base());
     write_el2_config(config_);
+    if (features_.gic_system_registers) {
+      // EL2 uses the GIC system registers (ICH_*) and lets EL1 use them (ICC_SRE_EL2).
+      write_sysreg<SysReg::ICC_SRE_EL2>(kIccSreEl2);
+      instruction_barrier();
+    }
     enabled_ = true;
     return EnableError::None;
   }

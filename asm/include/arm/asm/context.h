@@ -14,6 +14,12 @@
 #define ARM_GUEST_PSTATE (32 * 8)         /* SPSR_EL2: the guest's PSTATE */
 #define ARM_GUEST_REGISTERS_SIZE (33 * 8)
 
+/* arm::FpSimdState: V0-V31, FPSR, FPCR, moved by VCpu::load()/put() (asm/fpsimd.S). */
+#define ARM_FPSIMD_V(n) ((n) * 16)
+#define ARM_FPSIMD_FPSR (32 * 16)
+#define ARM_FPSIMD_FPCR (32 * 16 + 8)
+#define ARM_FPSIMD_SIZE (32 * 16 + 16)
+
 /*
  * arm::ExceptionFrame: the full register dump saved when EL2 takes an exception from EL2
  * itself (a hypervisor bug), handed to arm_el2_unexpected_exception().

@@ -1,0 +1,34 @@
+// The events run() yields: everything arm.trap decodes, plus what only the vCPU sees.
+module;
+#include <arm/asm/context.h>
+#include <arm/runtime/std_support.h>
+export module arm.vcpu:exits;
+import arm.runtime;
+import arm.trap;
+
+export namespace arm {
+
+// Which vector entry ended a guest run (asm/vectors.S).
+enum class ExitVector : std::uint64_t {
+  Synchronous = ARM_EXIT_SYNCHRONOUS,
+  Irq = ARM_EXIT_IRQ,
+  Fiq = ARM_EXIT_FIQ,
+  SError = ARM_EXIT_SERROR,
+};
+inline constexpr std::uint64_t kExitFromAArch32 = ARM_EXIT_AARCH32_FLAG;
+
+// A physical interrupt arrived while the guest ran (HCR_EL2.IMO/FMO route it to EL2).
+// The hypervisor acknowledges it at its interrupt controller.
+struct ExternalInterrupt {
+  bool fiq = false;
+};
+
+// A physical SError arrived while the guest ran (HCR_EL2.AMO). ESR_EL2 holds its syndrome.
+struct SystemError {
+  std::uint64_t esr = 0;
+};
+
+// What run() yields: one typed event per exit that needs the hypervisor.
+using Exit = TrapEvent::With<ExternalInterrupt, SystemError>;
+
+}  // namespace arm
