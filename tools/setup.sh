@@ -11,7 +11,7 @@ tools_dir="$root/.tools"
 debian_packages=(
   clang-19 lld-19 llvm-19 clang-tools-19 libclang-rt-19-dev clang-format-19 clang-tidy-19
   ninja-build qemu-system-arm doctest-dev libbenchmark-dev
-  picolibc-aarch64-linux-gnu device-tree-compiler gdb-multiarch cpio
+  picolibc-aarch64-linux-gnu device-tree-compiler gdb-multiarch cpio fakeroot
   ca-certificates
 )
 # npm fetches CMake; some machines carry it inside their nodejs package.
