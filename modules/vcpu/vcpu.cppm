@@ -115,6 +115,16 @@ class VCpu {
   };
   NextExit next_exit() noexcept { return NextExit{*this}; }
 
+  // The same loop without a coroutine: calls on_exit(Exit&) for every exit until it
+  // returns false. A reference point for the cost of run(), and for hosts that prefer
+  // callbacks.
+  template <class OnExit> void run_with(OnExit&& on_exit) noexcept {
+    for (;;) {
+      if (!on_exit(enter_until_exit())) return;
+      complete_exit();
+    }
+  }
+
   // Makes a virtual interrupt pending in the guest through a free list register. Returns
   // false when every list register is in use (the hypervisor retries after an exit).
   bool inject_interrupt(const VirtualInterrupt& interrupt) noexcept {
