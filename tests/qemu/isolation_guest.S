@@ -21,7 +21,7 @@
     b.ne    report
 .endm
 
-    .text
+    .section .guest_text, "ax"
     .global isolation_guest
 isolation_guest:
     // 1. fresh state: x1-x30 zero
