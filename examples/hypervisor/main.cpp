@@ -8,7 +8,6 @@ alignas(16) static unsigned char guest_stack[8192];
 
 namespace {
 constexpr uint16_t kConsoleHypercall = 1;
-constexpr uint32_t kPsciSystemOff = 0x84000008;
 }  // namespace
 
 int main() {
@@ -19,8 +18,10 @@ int main() {
   }
   printf("hypervisor: EL2 ready, %u-bit physical addresses, GIC system registers %s\n",
          cpu.features().physical_address_bits, cpu.features().gic_system_registers ? "yes" : "no");
+  static const arm::smccc::GuestCallPolicy calls;  // PSCI for one vCPU, nothing forwarded
   arm::VCpu vcpu{{.entry = reinterpret_cast<uint64_t>(demo_guest),
-                  .stack = reinterpret_cast<uint64_t>(guest_stack + sizeof guest_stack)}};
+                  .stack = reinterpret_cast<uint64_t>(guest_stack + sizeof guest_stack),
+                  .calls = &calls}};
   vcpu.load();
   unsigned long console_calls = 0;
   for (arm::Exit& exit : vcpu.run()) {
@@ -31,8 +32,8 @@ int main() {
         call->complete(0);
         continue;
       }
-      if (call->immediate == 0 && static_cast<uint32_t>(call->x[0]) == kPsciSystemOff) break;
     }
+    if (exit.is<arm::PsciSystemOff>()) break;
     printf("hypervisor: unexpected exit, stopping\n");
     return 1;
   }

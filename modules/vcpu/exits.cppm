@@ -5,6 +5,7 @@ module;
 export module arm.vcpu:exits;
 import arm.runtime;
 import arm.trap;
+import arm.smc;
 
 export namespace arm {
 
@@ -28,7 +29,9 @@ struct SystemError {
   std::uint64_t esr = 0;
 };
 
-// What run() yields: one typed event per exit that needs the hypervisor.
-using Exit = TrapEvent::With<ExternalInterrupt, SystemError>;
+// What run() yields: one typed event per exit that needs the hypervisor. The PSCI events
+// come from HVC/SMC calls that arm.smc could not answer alone (VCpuConfig::calls).
+using Exit = TrapEvent::With<ExternalInterrupt, SystemError, PsciCpuOn, PsciCpuOff, PsciCpuSuspend, PsciSystemOff,
+                             PsciSystemReset>;
 
 }  // namespace arm

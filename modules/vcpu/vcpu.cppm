@@ -50,6 +50,12 @@ struct VCpuConfig {
   bool trap_smc = true;   // SMC exits instead of reaching the firmware
   // Use the GICv3 list registers for virtual interrupts (needs GIC system registers).
   bool virtual_gic = true;
+  // How the vCPU treats SMCCC calls (HVC #0, SMC #0): arm.smc answers architecture and
+  // PSCI queries inside run() without an exit reaching the hypervisor, yields PSCI
+  // decisions (CPU_ON, SYSTEM_OFF, ...) as typed events, forwards allow-listed SMCs to the
+  // firmware and answers the rest NOT_SUPPORTED. Null: every HVC and SMC reaches the
+  // hypervisor as a Hypercall or SecureMonitorCall. The policy must outlive the vCPU.
+  const smccc::GuestCallPolicy* calls = nullptr;
 };
 
 class VCpu {
@@ -153,20 +159,63 @@ class VCpu {
   FrameArena& frame_arena() noexcept { return frames_; }
 
  private:
+  // Runs the guest until an exit the hypervisor must see. Calls arm.smc answers alone
+  // re-enter the guest at once (the inner loop: no event, no coroutine switch).
   Exit& enter_until_exit() noexcept {
-    const std::uint64_t code = arm_enter_guest(&regs_);
-    ++exit_count_;
-    current_ = classify(code);
-    exit_pending_ = true;
-    return current_;
+    for (;;) {
+      const std::uint64_t code = arm_enter_guest(&regs_);
+      ++exit_count_;
+      current_ = classify(code);
+      if (config_.calls != nullptr && answer_call_internally()) continue;
+      exit_pending_ = true;
+      return current_;
+    }
+  }
+
+  // Offers an HVC/SMC exit to arm.smc. Returns true when the call was answered and the
+  // guest can resume; otherwise current_ holds the event for the hypervisor.
+  bool answer_call_internally() noexcept {
+    if (auto* call = current_.get_if<Hypercall>()) return dispatch_call(*call);
+    if (auto* call = current_.get_if<SecureMonitorCall>()) return dispatch_call(*call);
+    return false;
+  }
+  template <class Call> bool dispatch_call(Call& call) noexcept {
+    smccc::CallOutcome outcome = smccc::dispatch(smccc::guest_call(call), *config_.calls);
+    if (outcome.is<smccc::NotHandled>()) return false;
+    pending_call_from_smc_ = std::is_same_v<Call, SecureMonitorCall>;
+    if (auto* answer = outcome.get_if<smccc::Answer>()) {
+      call.complete(answer->x[0], answer->x[1], answer->x[2], answer->x[3]);
+      complete(regs_, call);
+      return true;
+    }
+    if (outcome.is<smccc::Forward>()) {
+      smccc::answer(call, outcome, firmware_);
+      complete(regs_, call);
+      return true;
+    }
+    // A PSCI decision: the hypervisor completes it, complete_exit() answers the call.
+    outcome.visit([this](auto& decision) {
+      if constexpr (Exit::holds_type<std::remove_cvref_t<decltype(decision)>>) current_ = decision;
+    });
+    return false;
   }
 
   // Applies the hypervisor's answer (or the default for an unanswered event) to the guest.
   void complete_exit() noexcept {
     exit_pending_ = false;
     current_.visit([this](auto& event) {
-      if constexpr (requires { complete(regs_, event); }) complete(regs_, event);
+      if constexpr (requires { event.result.status; }) {
+        complete_psci_call(psci::answer_for(event.result));
+      } else if constexpr (requires { complete(regs_, event); }) {
+        complete(regs_, event);
+      }
     });
+  }
+  // The result registers of the HVC/SMC behind a PSCI event; past the SMC if it was one
+  // (a trapped SMC has not executed yet; an HVC's ELR already points past it).
+  void complete_psci_call(const smccc::Answer& answer) noexcept {
+    for (unsigned n = 0; n < 4; ++n) regs_.x[n] = answer.x[n];
+    if (pending_call_from_smc_) regs_.pc += 4;
   }
 
   Exit classify(std::uint64_t code) noexcept {
@@ -189,6 +238,12 @@ class VCpu {
   std::uint64_t exit_count_ = 0;
   Exit current_ = Unhandled{};
   bool exit_pending_ = false;
+  bool pending_call_from_smc_ = false;
+#if defined(__aarch64__)
+  smccc::SmcConduit firmware_;  // allow-listed SMCs go to the real firmware
+#else
+  smccc::NoFirmware firmware_;
+#endif
   bool loaded_ = false;
   FrameStorage<512> frames_;
 };

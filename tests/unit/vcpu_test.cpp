@@ -72,3 +72,98 @@ TEST_CASE("load() and put() move the EL1 context and the virtual CPU identity") 
   vcpu.put();
   CHECK(vcpu.el1().at<arm::SysReg::TPIDR_EL1>() == 0xabc);
 }
+
+namespace {
+// A guest step that executes `smc #0` with the given x0..x3: a trapped SMC leaves ELR on
+// the instruction itself.
+scripted::Step smc(std::uint64_t x0, std::uint64_t x1 = 0, std::uint64_t x2 = 0, std::uint64_t x3 = 0) {
+  return [=](arm::GuestRegisters& regs) {
+    regs.x[0] = x0;
+    regs.x[1] = x1;
+    regs.x[2] = x2;
+    regs.x[3] = x3;
+    set(arm::SysReg::ESR_EL2, arm::Esr::make(arm::ExceptionClass::Smc64, true, 0).value());
+    return kSync;
+  };
+}
+constexpr std::uint64_t kPsciVersion = 0x8400'0000;
+constexpr std::uint64_t kPsciCpuOn64 = 0xc400'0003;
+constexpr std::uint64_t kPsciSystemOff = 0x8400'0008;
+}  // namespace
+
+TEST_CASE("with a call policy, PSCI queries are answered inside run() and decisions arrive as typed events") {
+  arm::psci::Vcpu vcpus[2] = {{.mpidr = 0}, {.mpidr = 1}};
+  arm::smccc::GuestCallPolicy policy;
+  policy.psci.vcpus = {vcpus, 2};
+  arm::VCpu vcpu{{.entry = 0x4000'0000, .calls = &policy}};
+  std::uint64_t version_seen = 0, cpu_on_result = 0, pc_after_cpu_on = 0;
+  scripted::set_script({
+      smc(kPsciVersion),
+      [&](arm::GuestRegisters& regs) {
+        version_seen = regs.x[0];
+        CHECK(regs.pc == 0x4000'0004);  // past the first SMC
+        return smc(kPsciCpuOn64, 1, 0x4008'0000, 0x77)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        cpu_on_result = regs.x[0];
+        pc_after_cpu_on = regs.pc;
+        return smc(kPsciSystemOff)(regs);
+      },
+  });
+  vcpu.load();
+  int events = 0;
+  for (arm::Exit& exit : vcpu.run()) {
+    ++events;
+    if (auto* on = exit.get_if<arm::PsciCpuOn>()) {
+      CHECK(on->target_mpidr == 1);
+      CHECK(on->entry == 0x4008'0000);
+      CHECK(on->context_id == 0x77);
+      on->complete(arm::psci::Status::Success);
+      continue;
+    }
+    CHECK(exit.is<arm::PsciSystemOff>());
+    break;
+  }
+  CHECK(events == 2);  // PSCI_VERSION never reached the loop
+  CHECK(version_seen == 0x1'0001);
+  CHECK(cpu_on_result == 0);
+  CHECK(pc_after_cpu_on == 0x4000'0008);
+  CHECK(vcpu.exit_count() == 3);
+}
+
+TEST_CASE("a PSCI decision the hypervisor leaves unanswered returns NOT_SUPPORTED") {
+  arm::psci::Vcpu vcpus[2] = {{.mpidr = 0}, {.mpidr = 1}};
+  arm::smccc::GuestCallPolicy policy;
+  policy.psci.vcpus = {vcpus, 2};
+  arm::VCpu vcpu{{.entry = 0x1000, .calls = &policy}};
+  std::uint64_t result = 0;
+  scripted::set_script({smc(kPsciCpuOn64, 1, 0x2000, 0), [&](arm::GuestRegisters& regs) {
+                          result = regs.x[0];
+                          return smc(kPsciSystemOff)(regs);
+                        }});
+  vcpu.load();
+  for (arm::Exit& exit : vcpu.run()) {
+    if (exit.is<arm::PsciSystemOff>()) break;
+  }
+  CHECK(result == static_cast<std::uint64_t>(-1));
+}
+
+TEST_CASE("next_exit() drives the same loop from a task") {
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  scripted::set_script({hvc(1, 10), hvc(2, 20), hvc(3, 30)});
+  vcpu.load();
+  arm::FrameStorage<1024> arena;
+  auto hypervisor = [](arm::FrameArena&, arm::VCpu& cpu) -> arm::Task<std::uint64_t> {
+    std::uint64_t sum = 0;
+    for (;;) {
+      arm::Exit& exit = co_await cpu.next_exit();
+      auto* call = exit.get_if<arm::Hypercall>();
+      if (call == nullptr || call->immediate == 3) co_return sum;
+      sum += call->x[0];
+      call->complete(0);
+    }
+  };
+  auto task = hypervisor(arena, vcpu);
+  REQUIRE(arm::run_to_completion(task));
+  CHECK(task.result() == 30);
+}
