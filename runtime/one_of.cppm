@@ -51,6 +51,14 @@ export template <class... Ts> class OneOf {
     return is<T>() ? reinterpret_cast<const T*>(storage_) : nullptr;
   }
 
+  static constexpr std::size_t kAlternatives = sizeof...(Ts);
+
+  // Calls visitor(static_cast<T*>(nullptr)) for the alternative at `index`: per-type data
+  // (a name, a table entry) without a value.
+  template <class Visitor> static constexpr decltype(auto) visit_type(std::size_t index, Visitor&& visitor) {
+    return visit_type_from<0, Ts...>(index, visitor);
+  }
+
   // Calls visitor(T&) with the alternative held.
   template <class Visitor> decltype(auto) visit(Visitor&& visitor) {
     return visit_from<0, Ts...>(visitor);
@@ -63,6 +71,16 @@ export template <class... Ts> class OneOf {
     } else {
       if (index_ == I) return visitor(*reinterpret_cast<First*>(storage_));
       return visit_from<I + 1, Rest...>(visitor);
+    }
+  }
+
+  template <std::size_t I, class First, class... Rest>
+  static constexpr decltype(auto) visit_type_from(std::size_t index, auto& visitor) {
+    if constexpr (sizeof...(Rest) == 0) {
+      return visitor(static_cast<First*>(nullptr));
+    } else {
+      if (index == I) return visitor(static_cast<First*>(nullptr));
+      return visit_type_from<I + 1, Rest...>(index, visitor);
     }
   }
 
