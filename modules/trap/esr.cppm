@@ -25,6 +25,9 @@ enum class ExceptionClass : std::uint8_t {
   Mcr32Cp14 = 0x05,
   Ldc32Cp14 = 0x06,
   FpSimdAccess = 0x07,
+  Vmrs32IdGroup = 0x08,
+  PointerAuthInstruction = 0x09,
+  Other64 = 0x0a,
   Mrrc32Cp14 = 0x0c,
   BranchTarget = 0x0d,
   IllegalState = 0x0e,
@@ -37,8 +40,10 @@ enum class ExceptionClass : std::uint8_t {
   SysReg64 = 0x18,
   SveAccess = 0x19,
   Eret = 0x1a,
+  Tstart = 0x1b,
   PointerAuthFailure = 0x1c,
   SmeAccess = 0x1d,
+  ImplementationDefinedEl3 = 0x1f,
   InstructionAbortLower = 0x20,
   InstructionAbortSame = 0x21,
   PcAlignment = 0x22,
@@ -48,6 +53,7 @@ enum class ExceptionClass : std::uint8_t {
   MemoryCopySet = 0x27,
   FpException32 = 0x28,
   FpException64 = 0x2c,
+  GuardedControlStack = 0x2d,
   SError = 0x2f,
   BreakpointLower = 0x30,
   BreakpointSame = 0x31,
@@ -58,7 +64,31 @@ enum class ExceptionClass : std::uint8_t {
   Bkpt32 = 0x38,
   VectorCatch32 = 0x3a,
   Brk64 = 0x3c,
+  PmuException = 0x3d,
 };
+
+// Whether an exception class can only come from AArch32 state: the trapped coprocessor
+// accesses, SVC/HVC/SMC and BKPT of A32/T32, AArch32 floating-point exceptions and vector
+// catch (Arm ARM, ESR_EL2, field EC). The library runs AArch64 guests only.
+constexpr bool is_aarch32_class(ExceptionClass ec) noexcept {
+  switch (ec) {
+    case ExceptionClass::Mcr32Cp15:
+    case ExceptionClass::Mcrr32Cp15:
+    case ExceptionClass::Mcr32Cp14:
+    case ExceptionClass::Ldc32Cp14:
+    case ExceptionClass::Vmrs32IdGroup:
+    case ExceptionClass::Mrrc32Cp14:
+    case ExceptionClass::Svc32:
+    case ExceptionClass::Hvc32:
+    case ExceptionClass::Smc32:
+    case ExceptionClass::FpException32:
+    case ExceptionClass::Bkpt32:
+    case ExceptionClass::VectorCatch32:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // A read-only view of an ESR value with the architecture's field names.
 class Esr {

@@ -24,14 +24,9 @@ struct ExternalInterrupt {
   bool fiq = false;
 };
 
-// A physical SError arrived while the guest ran (HCR_EL2.AMO). ESR_EL2 holds its syndrome.
-struct SystemError {
-  std::uint64_t esr = 0;
-};
-
 // What run() yields: one typed event per exit that needs the hypervisor. The PSCI events
 // come from HVC/SMC calls that arm.smc could not answer alone (VCpuConfig::calls).
-using Exit = TrapEvent::With<ExternalInterrupt, SystemError, PsciCpuOn, PsciCpuOff, PsciCpuSuspend, PsciSystemOff,
+using Exit = TrapEvent::With<ExternalInterrupt, PsciCpuOn, PsciCpuOff, PsciCpuSuspend, PsciSystemOff,
                              PsciSystemReset>;
 
 }  // namespace arm

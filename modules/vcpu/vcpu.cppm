@@ -221,10 +221,10 @@ class VCpu {
   Exit classify(std::uint64_t code) noexcept {
     const auto vector = static_cast<ExitVector>(code & ~kExitFromAArch32);
     if (vector == ExitVector::Irq || vector == ExitVector::Fiq) return ExternalInterrupt{vector == ExitVector::Fiq};
+    // Synchronous exceptions and SErrors (HCR_EL2.AMO) both leave a syndrome in ESR_EL2;
+    // the decoder tells them apart, and AArch32 sources, by the exception class.
     const Syndrome syndrome{read_sysreg<SysReg::ESR_EL2>(), read_sysreg<SysReg::FAR_EL2>(),
                             read_sysreg<SysReg::HPFAR_EL2>()};
-    if (vector == ExitVector::SError) return SystemError{syndrome.esr};
-    if ((code & kExitFromAArch32) != 0) return unhandled(syndrome, regs_);
     return decode(syndrome, regs_).visit([](auto& event) -> Exit { return event; });
   }
 

@@ -59,8 +59,9 @@ TEST_CASE("a trapped SMC advances the PC past the instruction once answered") {
 TEST_CASE("an exception class the decoder does not handle becomes Unhandled with the raw syndrome") {
   arm::GuestRegisters regs;
   regs.pc = 0x1234;
-  const arm::Syndrome syndrome{arm::Esr::make(ExceptionClass::Unknown, true, 0).value() | 0x3f0000000000ull, 0x55,
-                               0x66};
+  // EC 0x3F is unallocated (Arm ARM, ESR_EL2, field EC).
+  const arm::Syndrome syndrome{
+      arm::Esr::make(static_cast<ExceptionClass>(0x3f), true, 0).value() | 0x3f0000000000ull, 0x55, 0x66};
   auto event = arm::decode(syndrome, regs);
   auto* unhandled = event.get_if<arm::Unhandled>();
   REQUIRE(unhandled != nullptr);
