@@ -12,3 +12,4 @@ export import :sgi;
 export import :debug;
 export import :decode;
 export import :completion;
+export import :inject;

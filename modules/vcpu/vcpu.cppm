@@ -149,6 +149,26 @@ class VCpu {
     return false;
   }
 
+  // Exception injection into the guest (arm.trap builds the EL1 state). Called while an
+  // exit is being handled, it replaces that exit's default action; the guest resumes in
+  // its exception vector.
+  void inject_undefined() noexcept {
+    inject_undefined_here();
+    skip_default_ = exit_pending_;
+  }
+  void inject_data_abort(std::uint64_t va, bool write) noexcept {
+    inject([&](auto& regs, auto& el1) { arm::inject_data_abort(regs, el1, va, write); });
+    skip_default_ = exit_pending_;
+  }
+  void inject_instruction_abort(std::uint64_t va) noexcept {
+    inject([&](auto& regs, auto& el1) { arm::inject_instruction_abort(regs, el1, va); });
+    skip_default_ = exit_pending_;
+  }
+  // The hypervisor dealt with the current exit itself (changed the guest's registers,
+  // mapped memory, ...): the guest resumes as the registers now say, with no completion
+  // and no default action.
+  void resume_as_is() noexcept { skip_default_ = exit_pending_; }
+
   GuestRegisters& registers() noexcept { return regs_; }
   const GuestRegisters& registers() const noexcept { return regs_; }
   El1Context& el1() noexcept { return el1_; }
@@ -200,16 +220,87 @@ class VCpu {
     return false;
   }
 
-  // Applies the hypervisor's answer (or the default for an unanswered event) to the guest.
+  // Applies the hypervisor's answer to the guest, or the default for an event it left
+  // alone: an unanswered read or rejected write to a device is an external abort, an
+  // unanswered or rejected system register access and a trap nobody handled are an
+  // undefined instruction, an unresolved stage-2 fault is an external abort.
   void complete_exit() noexcept {
     exit_pending_ = false;
+    if (skip_default_) {
+      skip_default_ = false;
+      return;
+    }
     current_.visit([this](auto& event) {
       if constexpr (requires { event.result.status; }) {
         complete_psci_call(psci::answer_for(event.result));
-      } else if constexpr (requires { complete(regs_, event); }) {
-        complete(regs_, event);
+      } else {
+        if constexpr (requires { complete(regs_, event); }) complete(regs_, event);
+        apply_default(event);
       }
     });
+  }
+
+  void apply_default(const MmioRead& read) noexcept {
+    if (!read.answered) inject([&](auto& regs, auto& el1) { inject_abort(regs, el1, read); });
+  }
+  void apply_default(const MmioWrite& write) noexcept {
+    if (write.rejected) inject([&](auto& regs, auto& el1) { inject_abort(regs, el1, write); });
+  }
+  void apply_default(const SysRegRead& read) noexcept {
+    if (!read.answered) inject_undefined_here();
+  }
+  void apply_default(const SysRegWrite& write) noexcept {
+    if (write.rejected) inject_undefined_here();
+  }
+  template <class Fault>
+    requires(std::is_same_v<Fault, UndecodedDataAbort> || std::is_same_v<Fault, GuestMemoryFault>)
+  void apply_default(const Fault& fault) noexcept {
+    if (fault.resolution == FaultResolution::Unresolved)
+      inject([&](auto& regs, auto& el1) { inject_abort(regs, el1, fault); });
+  }
+  void apply_default(const InstructionAbort& fault) noexcept {
+    if (fault.resolution == FaultResolution::Unresolved)
+      inject([&](auto& regs, auto& el1) {
+        inject_instruction_abort(regs, el1, fault.address.va, fault.address.va_known);
+      });
+  }
+  // Traps with no emulation: the guest sees the undefined instruction it would have seen
+  // on a machine without the feature.
+  template <class Event> void apply_default(const Event&) noexcept {
+    if constexpr (is_one_of<Event, Unhandled, UnknownReason, FpAccessTrap, PointerAuthTrap, IllegalExecutionState,
+                            UnsupportedAArch32, PcAlignmentFault, SpAlignmentFault, Breakpoint, SoftwareStep,
+                            Watchpoint, BrkInstruction>)
+      inject_undefined_here();
+  }
+  template <class T, class... Ts> static constexpr bool is_one_of = (std::is_same_v<T, Ts> || ...);
+
+  void inject_undefined_here() noexcept {
+    inject([](auto& regs, auto& el1) { inject_undefined_instruction(regs, el1); });
+  }
+
+  // Runs an arm.trap injection against the guest's EL1 exception registers, which are on
+  // the CPU while the vCPU is loaded and in el1_ otherwise.
+  template <class Injection> void inject(Injection&& injection) noexcept {
+    El1ExceptionState el1;
+    if (loaded_) {
+      el1 = {read_sysreg<SysReg::VBAR_EL1>(), read_sysreg<SysReg::SCTLR_EL1>(), read_sysreg<SysReg::ESR_EL1>(),
+             read_sysreg<SysReg::FAR_EL1>(),  read_sysreg<SysReg::ELR_EL1>(),   read_sysreg<SysReg::SPSR_EL1>()};
+    } else {
+      el1 = {el1_.at<SysReg::VBAR_EL1>(), el1_.at<SysReg::SCTLR_EL1>(), el1_.at<SysReg::ESR_EL1>(),
+             el1_.at<SysReg::FAR_EL1>(),  el1_.at<SysReg::ELR_EL1>(),   el1_.at<SysReg::SPSR_EL1>()};
+    }
+    injection(regs_, el1);
+    if (loaded_) {
+      write_sysreg<SysReg::ESR_EL1>(el1.esr);
+      write_sysreg<SysReg::FAR_EL1>(el1.far);
+      write_sysreg<SysReg::ELR_EL1>(el1.elr);
+      write_sysreg<SysReg::SPSR_EL1>(el1.spsr);
+    } else {
+      el1_.at<SysReg::ESR_EL1>() = el1.esr;
+      el1_.at<SysReg::FAR_EL1>() = el1.far;
+      el1_.at<SysReg::ELR_EL1>() = el1.elr;
+      el1_.at<SysReg::SPSR_EL1>() = el1.spsr;
+    }
   }
   // The result registers of the HVC/SMC behind a PSCI event; past the SMC if it was one
   // (a trapped SMC has not executed yet; an HVC's ELR already points past it).
@@ -238,6 +329,7 @@ class VCpu {
   std::uint64_t exit_count_ = 0;
   Exit current_ = Unhandled{};
   bool exit_pending_ = false;
+  bool skip_default_ = false;
   bool pending_call_from_smc_ = false;
 #if defined(__aarch64__)
   smccc::SmcConduit firmware_;  // allow-listed SMCs go to the real firmware
