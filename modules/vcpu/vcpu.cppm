@@ -261,7 +261,7 @@ class VCpu {
   void apply_default(const InstructionAbort& fault) noexcept {
     if (fault.resolution == FaultResolution::Unresolved)
       inject([&](auto& regs, auto& el1) {
-        inject_instruction_abort(regs, el1, fault.address.va, fault.address.va_known);
+        arm::inject_instruction_abort(regs, el1, fault.address.va, fault.address.va_known);
       });
   }
   // Traps with no emulation: the guest sees the undefined instruction it would have seen
