@@ -10,6 +10,20 @@ function(arm_add_el2_image name)
   add_executable(${name} ${ARGN})
   target_link_libraries(${name} PRIVATE arm_vcpu arm_el2_boot)
   set_target_properties(${name} PROPERTIES LINK_DEPENDS ${ARM_EL2_LINKER_SCRIPT})
+  set_property(GLOBAL APPEND PROPERTY ARM_EL2_IMAGES ${name})
+endfunction()
+
+# A test (label image) that checks every EL2 image of the project for FP/SIMD
+# instructions outside the FP context switch (tools/check-no-fp). Call once, last.
+function(arm_add_image_checks)
+  get_property(images GLOBAL PROPERTY ARM_EL2_IMAGES)
+  set(files "")
+  foreach(image IN LISTS images)
+    list(APPEND files $<TARGET_FILE:${image}>)
+  endforeach()
+  add_test(NAME el2_images_use_no_fp
+    COMMAND ${PROJECT_SOURCE_DIR}/tools/check-no-fp llvm-objdump${ARM_LLVM_SUFFIX} ${files})
+  set_tests_properties(el2_images_use_no_fp PROPERTIES LABELS image)
 endfunction()
 
 function(arm_add_qemu_scenario name)

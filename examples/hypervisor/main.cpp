@@ -1,44 +1,359 @@
-// The example hypervisor: one vCPU, a console hypercall, PSCI SYSTEM_OFF.
+// The example hypervisor: boots a guest kernel (an arm64 Linux Image by default) at EL1
+// on QEMU's virt machine, one vCPU per physical CPU.
+//
+//  - Memory: the hypervisor keeps 0x40000000-0x41000000 (QEMU's DTB, its configuration,
+//    its image, stacks, stage-2 tables); the guest gets the rest of RAM, mapped 1:1 by
+//    stage 2. The hypervisor's memory is never mapped into the guest.
+//  - Devices: the GICv3 distributor and redistributors are passed through; the guest's
+//    GIC CPU interface is the virtual one (list registers). The PL011 UART is emulated by
+//    trap-and-emulate (hv.pl011). Every other device is left out of the guest's DT.
+//  - Interrupts: physical interrupts exit to the hypervisor, which acknowledges them and
+//    injects them into the guest linked to the physical one (the arch timer, passed-through
+//    devices) or as plain virtual ones (SGIs, the emulated UART).
+//  - Firmware: the guest's PSCI calls (method "smc") are answered by arm.smc; CPU_ON starts
+//    the physical CPU with the same index through the real firmware and runs the vCPU there.
+//    SYSTEM_OFF ends the hypervisor with status 0 after printing exits by type.
+//
+// Configuration: hv.cfg (see config.cppm); tools/run-hypervisor writes it.
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 import arm.vcpu;
+import arm.fdt;
+import hv.config;
+import hv.guest_dt;
+import hv.pl011;
+import hv.stats;
 
-extern "C" char demo_guest[];
-alignas(16) static unsigned char guest_stack[8192];
+extern "C" void arm_console_putc(char c);
+extern "C" char arm_el2_secondary_entry[];
 
 namespace {
-constexpr uint16_t kConsoleHypercall = 1;
+
+// QEMU virt (hw/arm/virt.c memory map).
+constexpr uint64_t kRamBase = 0x4000'0000;
+constexpr uint64_t kHostDtb = kRamBase;              // QEMU's DTB for an ELF image
+constexpr uint64_t kHostDtbMaxSize = 0x10'0000;
+constexpr uint64_t kConfigAddress = 0x4010'0000;     // hv.cfg (tools/run-hypervisor)
+constexpr uint64_t kConfigMaxSize = 0x1'0000;
+constexpr uint64_t kGuestRamBase = 0x4100'0000;      // below: the hypervisor's own memory
+constexpr uint64_t kGicDistributor = 0x0800'0000;
+constexpr uint64_t kGicDistributorSize = 0x1'0000;
+constexpr uint64_t kGicRedistributors = 0x080a'0000;
+constexpr uint64_t kGicRedistributorStride = 0x2'0000;
+constexpr uint64_t kUartBase = 0x0900'0000;
+constexpr uint32_t kUartIntid = 33;                  // SPI 1
+constexpr uint64_t kGuestDtbSize = 0x20'0000;        // the guest's DTB: the last 2 MiB of RAM
+constexpr uint32_t kMaxIntid = 1019;
+
+// arm64 Image header (Linux Documentation/arch/arm64/booting.rst).
+struct ImageHeader {
+  uint32_t code0, code1;
+  uint64_t text_offset, image_size, flags, res2, res3, res4;
+  uint32_t magic, res5;
+};
+constexpr uint32_t kImageMagic = 0x644d'5241;  // "ARM\x64"
+
+// Guarded by a spinlock: the emulated UART and console output are shared by all vCPUs.
+class SpinLock {
+ public:
+  void lock() {
+    while (__atomic_exchange_n(&locked_, 1u, __ATOMIC_ACQUIRE) != 0) {
+    }
+  }
+  void unlock() { __atomic_store_n(&locked_, 0u, __ATOMIC_RELEASE); }
+
+ private:
+  uint32_t locked_ = 0;
+};
+
+struct Vm {
+  hv::Config config;
+  uint64_t ram_end = 0;
+  uint64_t dtb = 0;
+  uint64_t vttbr = 0;
+  SpinLock uart_lock;
+  hv::EmulatedPl011 uart{arm_console_putc};
+  // The vCPUs as PSCI sees them (MPIDR and On/Off/OnPending): arm.smc answers
+  // AFFINITY_INFO and refuses CPU_ON for a running vCPU from this table.
+  arm::psci::Vcpu psci_vcpus[hv::kMaxCpus];
+  arm::psci::AddressRange guest_ram[1];
+  arm::smccc::GuestCallPolicy calls;
+  uint64_t cpu_entry[hv::kMaxCpus] = {};
+  uint64_t cpu_context[hv::kMaxCpus] = {};
+  hv::ExitStats stats[hv::kMaxCpus];
+};
+Vm vm;
+
+alignas(4096) unsigned char stage2_pages[64 * 4096];
+
+arm::PhysicalGic gic_for(unsigned cpu) {
+  return arm::PhysicalGic{kGicDistributor, kGicRedistributors + cpu * kGicRedistributorStride};
+}
+
+// Reads the RAM size from QEMU's /memory node.
+uint64_t ram_end_from_dtb(const void* dtb) {
+  arm::fdt::Reader reader(dtb);
+  bool in_memory = false;
+  for (;;) {
+    const auto token = reader.next();
+    using Kind = arm::fdt::Token::Kind;
+    if (token.kind == Kind::End || token.kind == Kind::Error) return 0;
+    if (token.kind == Kind::BeginNode) in_memory = hv::has_prefix(token.name, "memory@");
+    if (token.kind == Kind::Property && in_memory && arm::fdt::strings_equal(token.name, "reg") && token.size >= 16) {
+      const uint64_t base = (uint64_t{arm::fdt::cell(token.data, 0)} << 32) | arm::fdt::cell(token.data, 1);
+      const uint64_t size = (uint64_t{arm::fdt::cell(token.data, 2)} << 32) | arm::fdt::cell(token.data, 3);
+      return base + size;
+    }
+  }
+}
+
+bool overlaps(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size) { return a < b + b_size && b < a + a_size; }
+
+// Validates the configuration against memory, builds stage 2 and the guest's DTB.
+bool prepare_vm(unsigned physical_cpus) {
+  if (!arm::fdt::Reader::valid(reinterpret_cast<const void*>(kHostDtb), kHostDtbMaxSize)) {
+    printf("hypervisor: no device tree at 0x%llx (start QEMU with an ELF -kernel)\n",
+           static_cast<unsigned long long>(kHostDtb));
+    return false;
+  }
+  if (!hv::parse_config(reinterpret_cast<const char*>(kConfigAddress), kConfigMaxSize, vm.config)) {
+    printf("hypervisor: no usable configuration at 0x%llx (see examples/hypervisor/config.cppm)\n",
+           static_cast<unsigned long long>(kConfigAddress));
+    return false;
+  }
+  hv::Config& config = vm.config;
+  vm.ram_end = ram_end_from_dtb(reinterpret_cast<const void*>(kHostDtb));
+  if (vm.ram_end <= kGuestRamBase + 2 * kGuestDtbSize) {
+    printf("hypervisor: not enough RAM for a guest (RAM ends at 0x%llx)\n", static_cast<unsigned long long>(vm.ram_end));
+    return false;
+  }
+  if (config.cpus > physical_cpus) {
+    printf("hypervisor: cpus=%u but QEMU has %u CPUs (-smp)\n", config.cpus, physical_cpus);
+    return false;
+  }
+  vm.dtb = vm.ram_end - kGuestDtbSize;
+  uint64_t kernel_size = 0x100'0000;  // a raw binary: assume 16 MiB for the overlap checks
+  const auto* header = reinterpret_cast<const ImageHeader*>(config.kernel);
+  if (header->magic == kImageMagic) {
+    kernel_size = header->image_size != 0 ? header->image_size : 0x100'0000;
+    if (((config.kernel - header->text_offset) & 0x1f'ffff) != 0) {
+      printf("hypervisor: an arm64 Image must sit text_offset (0x%llx) above a 2 MiB boundary; kernel=0x%llx\n",
+             static_cast<unsigned long long>(header->text_offset), static_cast<unsigned long long>(config.kernel));
+      return false;
+    }
+    printf("hypervisor: arm64 Image at 0x%llx, %llu bytes\n", static_cast<unsigned long long>(config.kernel),
+           static_cast<unsigned long long>(kernel_size));
+  } else {
+    printf("hypervisor: raw binary at 0x%llx, entry 0x%llx\n", static_cast<unsigned long long>(config.kernel),
+           static_cast<unsigned long long>(config.entry));
+  }
+  const uint64_t guest_ram_size = vm.ram_end - kGuestRamBase;
+  if (config.kernel < kGuestRamBase || config.kernel + kernel_size > vm.dtb) {
+    printf("hypervisor: kernel=0x%llx (+0x%llx) is outside guest RAM [0x%llx, 0x%llx)\n",
+           static_cast<unsigned long long>(config.kernel), static_cast<unsigned long long>(kernel_size),
+           static_cast<unsigned long long>(kGuestRamBase), static_cast<unsigned long long>(vm.dtb));
+    return false;
+  }
+  if (config.initrd != 0 && (config.initrd < kGuestRamBase || config.initrd + config.initrd_size > vm.dtb ||
+                             overlaps(config.initrd, config.initrd_size, config.kernel, kernel_size))) {
+    printf("hypervisor: initrd=0x%llx (+%llu) overlaps the kernel or leaves guest RAM\n",
+           static_cast<unsigned long long>(config.initrd), static_cast<unsigned long long>(config.initrd_size));
+    return false;
+  }
+
+  static arm::PagePool pool(stage2_pages, sizeof stage2_pages / arm::kPageSize);
+  static arm::Stage2Table stage2(pool, 1);
+  const arm::MapError errors[] = {
+      stage2.map(kGuestRamBase, kGuestRamBase, guest_ram_size, arm::kGuestRam),
+      stage2.map(kGicDistributor, kGicDistributor, kGicDistributorSize, arm::kDeviceMemory),
+      stage2.map(kGicRedistributors, kGicRedistributors, physical_cpus * kGicRedistributorStride, arm::kDeviceMemory),
+  };
+  for (arm::MapError error : errors) {
+    if (error != arm::MapError::None) {
+      printf("hypervisor: building stage 2 failed (error %u)\n", static_cast<unsigned>(error));
+      return false;
+    }
+  }
+  vm.vttbr = stage2.vttbr();
+
+  hv::GuestDtInput dt;
+  dt.ram_base = kGuestRamBase;
+  dt.ram_size = guest_ram_size;
+  dt.vcpus = config.cpus;
+  dt.bootargs = config.cmdline;
+  if (config.initrd != 0) {
+    dt.initrd_start = config.initrd;
+    dt.initrd_end = config.initrd + config.initrd_size;
+  }
+  const unsigned long dtb_size = hv::build_guest_dt(reinterpret_cast<const void*>(kHostDtb), kHostDtbMaxSize, dt,
+                                                    reinterpret_cast<void*>(vm.dtb), kGuestDtbSize);
+  if (dtb_size == 0) return false;
+  printf("hypervisor: guest RAM 0x%llx-0x%llx, DTB at 0x%llx (%lu bytes), %u vCPU(s)\n",
+         static_cast<unsigned long long>(kGuestRamBase), static_cast<unsigned long long>(vm.ram_end),
+         static_cast<unsigned long long>(vm.dtb), dtb_size, config.cpus);
+
+  for (unsigned i = 0; i < config.cpus; ++i) vm.psci_vcpus[i] = {.mpidr = i, .state = arm::psci::AffinityState::Off};
+  vm.guest_ram[0] = {kGuestRamBase, guest_ram_size};
+  vm.calls.psci.vcpus = {vm.psci_vcpus, config.cpus};
+  vm.calls.psci.memory = vm.guest_ram;
+  vm.calls.psci.address_bits = arm::vtcr::kIpaBits;
+  return true;
+}
+
+// Starts physical CPU `cpu` (MPIDR Aff0 = cpu on QEMU virt) through the firmware's PSCI.
+int64_t firmware_cpu_on(unsigned cpu) {
+  arm::smccc::CallRegisters call;
+  call.x[0] = arm::psci::kCpuOn64;
+  call.x[1] = cpu;
+  call.x[2] = reinterpret_cast<uint64_t>(arm_el2_secondary_entry);
+  call.x[3] = cpu;  // context id: arm_el2_secondary_main's argument
+  arm::smccc::SmcConduit firmware;
+  return static_cast<int64_t>(arm::smccc::call_firmware(firmware, call).x[0]);
+}
+
+void set_cpu_state(unsigned cpu, arm::psci::AffinityState state) {
+  __atomic_store(&vm.psci_vcpus[cpu].state, &state, __ATOMIC_RELEASE);
+}
+
+// arm.smc already refused a CPU_ON for a vCPU that is on or starting (from psci_vcpus).
+void handle_psci_cpu_on(arm::PsciCpuOn& on) {
+  const unsigned target = static_cast<unsigned>(on.target);
+  set_cpu_state(target, arm::psci::AffinityState::OnPending);
+  vm.cpu_entry[target] = on.entry;
+  vm.cpu_context[target] = on.context_id;
+  const int64_t status = firmware_cpu_on(target);
+  if (status != 0) {
+    printf("hypervisor: firmware CPU_ON for CPU %u failed (%lld)\n", target, static_cast<long long>(status));
+    set_cpu_state(target, arm::psci::AffinityState::Off);
+    on.complete(arm::psci::Status::InternalFailure);
+    return;
+  }
+  on.complete(arm::psci::Status::Success);
+}
+
+[[noreturn]] void power_off(unsigned cpu, const char* why, int status) {
+  vm.uart_lock.lock();
+  printf("\nhypervisor: %s (vCPU %u)\n", why, cpu);
+  hv::ExitStats total;
+  for (unsigned i = 0; i < vm.config.cpus; ++i) total.add(vm.stats[i]);
+  total.print();
+  exit(status);
+}
+
+// A physical interrupt arrived while the guest ran: acknowledge it and hand it to the
+// guest. With split EOI (ICC_CTLR_EL1.EOImode = 1) the EOI only drops the priority; the
+// guest's own deactivation of the linked virtual interrupt deactivates the physical one.
+void forward_physical_interrupt(arm::VCpu& vcpu, arm::PhysicalGic& gic) {
+  const uint32_t intid = gic.acknowledge();
+  if (intid > kMaxIntid) return;  // spurious
+  gic.end_of_interrupt(intid);
+  if (intid < 16) {
+    // SGIs cannot be linked to their physical source: deactivate here, inject a copy.
+    gic.deactivate(intid);
+    vcpu.inject_interrupt({.intid = intid});
+    return;
+  }
+  if (!vcpu.inject_interrupt({.intid = intid, .hardware = true, .physical_intid = intid})) gic.deactivate(intid);
+}
+
+bool in_uart(uint64_t address) { return address >= kUartBase && address < kUartBase + hv::EmulatedPl011::kSize; }
+
+void update_uart_interrupt(arm::VCpu& vcpu) {
+  if (vm.uart.interrupt_pending() && !vcpu.has_virtual_interrupt(kUartIntid)) vcpu.inject_interrupt({.intid = kUartIntid});
+}
+
+// Registers the hypervisor answers itself: the PMU (owned by the host; reads as zero,
+// writes ignored) and SGI generation (forwarded to the physical GIC: vCPU n runs on CPU n
+// with the same affinity, so the target list needs no translation).
+bool handle_sysreg(arm::Exit& exit) {
+  if (auto* write = exit.get_if<arm::SysRegWrite>()) {
+    if (write->encoding == arm::sysreg::ICC_SGI1R_EL1) {
+      arm::write_sysreg<arm::SysReg::ICC_SGI1R_EL1>(write->value);
+      arm::instruction_barrier();
+      return true;
+    }
+    return arm::is_pmu_register(write->encoding);
+  }
+  if (auto* read = exit.get_if<arm::SysRegRead>()) {
+    if (arm::is_pmu_register(read->encoding)) {
+      read->complete(0);
+      return true;
+    }
+  }
+  return false;
+}
+
+void run_vcpu(unsigned index, uint64_t entry, uint64_t argument) {
+  arm::PhysicalGic gic = gic_for(index);
+  gic.init_this_cpu();
+  gic.set_split_eoi(true);
+  arm::VCpu vcpu{{.mpidr = index,
+                  .entry = entry,
+                  .argument = argument,
+                  .stage2_vttbr = vm.vttbr,
+                  .trap_wfi = false,
+                  .calls = &vm.calls}};
+  vcpu.load();
+  hv::ExitStats& stats = vm.stats[index];
+  for (arm::Exit& exit : vcpu.run()) {
+    stats.count(exit);
+    if (exit.is<arm::ExternalInterrupt>()) {
+      forward_physical_interrupt(vcpu, gic);
+    } else if (auto* read = exit.get_if<arm::MmioRead>(); read != nullptr && in_uart(read->address)) {
+      vm.uart_lock.lock();
+      read->complete(vm.uart.read(read->address - kUartBase));
+      vm.uart_lock.unlock();
+    } else if (auto* write = exit.get_if<arm::MmioWrite>(); write != nullptr && in_uart(write->address)) {
+      vm.uart_lock.lock();
+      vm.uart.write(write->address - kUartBase, write->value);
+      vm.uart_lock.unlock();
+      update_uart_interrupt(vcpu);
+    } else if (auto* on = exit.get_if<arm::PsciCpuOn>()) {
+      handle_psci_cpu_on(*on);
+    } else if (auto* off = exit.get_if<arm::PsciCpuOff>()) {
+      off->complete(arm::psci::Status::Success);
+      break;
+    } else if (exit.is<arm::PsciSystemOff>()) {
+      power_off(index, "guest powered off", 0);
+    } else if (exit.is<arm::PsciSystemReset>()) {
+      power_off(index, "guest asked for a reset, which this example does not support", 3);
+    } else if (!handle_sysreg(exit)) {
+      stats.note_unexpected(exit, vcpu.registers().pc);  // the vCPU's default action follows
+    }
+  }
+  vcpu.put();
+}
+
 }  // namespace
 
+// Secondary CPUs arrive here (runtime/el2/start.S) after firmware CPU_ON.
+extern "C" void arm_el2_secondary_main(uint64_t cpu) {
+  arm::PerCpu percpu;
+  if (percpu.enable() != arm::EnableError::None) power_off(static_cast<unsigned>(cpu), "EL2 setup failed", 1);
+  set_cpu_state(static_cast<unsigned>(cpu), arm::psci::AffinityState::On);
+  run_vcpu(static_cast<unsigned>(cpu), vm.cpu_entry[cpu], vm.cpu_context[cpu]);
+  // The guest turned this vCPU off: hand the CPU back to the firmware.
+  set_cpu_state(static_cast<unsigned>(cpu), arm::psci::AffinityState::Off);
+  arm::smccc::CallRegisters call;
+  call.x[0] = arm::psci::kCpuOff;
+  arm::smccc::SmcConduit firmware;
+  arm::smccc::call_firmware(firmware, call);
+  for (;;) asm volatile("wfi");
+}
+
 int main() {
-  arm::PerCpu cpu;
-  if (cpu.enable() != arm::EnableError::None) {
+  arm::PerCpu percpu;
+  if (percpu.enable() != arm::EnableError::None) {
     printf("hypervisor: this CPU cannot host guests (no EL2 or no AArch64 EL1)\n");
     return 1;
   }
-  printf("hypervisor: EL2 ready, %u-bit physical addresses, GIC system registers %s\n",
-         cpu.features().physical_address_bits, cpu.features().gic_system_registers ? "yes" : "no");
-  static const arm::smccc::GuestCallPolicy calls;  // PSCI for one vCPU, nothing forwarded
-  arm::VCpu vcpu{{.entry = reinterpret_cast<uint64_t>(demo_guest),
-                  .stack = reinterpret_cast<uint64_t>(guest_stack + sizeof guest_stack),
-                  .calls = &calls}};
-  vcpu.load();
-  unsigned long console_calls = 0;
-  for (arm::Exit& exit : vcpu.run()) {
-    if (auto* call = exit.get_if<arm::Hypercall>()) {
-      if (call->immediate == kConsoleHypercall) {
-        putchar(static_cast<int>(call->x[0]));
-        ++console_calls;
-        call->complete(0);
-        continue;
-      }
-    }
-    if (exit.is<arm::PsciSystemOff>()) break;
-    printf("hypervisor: unexpected exit, stopping\n");
-    return 1;
-  }
-  printf("hypervisor: guest powered off after %llu exits (%lu console hypercalls)\n",
-         static_cast<unsigned long long>(vcpu.exit_count()), console_calls);
-  cpu.disable();
-  return 0;
+  const unsigned physical_cpus = hv::count_cpus(reinterpret_cast<const void*>(kHostDtb));
+  printf("hypervisor: EL2 ready, %u CPU(s), %u-bit physical addresses\n", physical_cpus,
+         percpu.features().physical_address_bits);
+  if (!prepare_vm(physical_cpus)) return 1;
+  set_cpu_state(0, arm::psci::AffinityState::On);
+  run_vcpu(0, vm.config.entry, vm.dtb);
+  power_off(0, "the boot vCPU turned itself off", 0);
 }

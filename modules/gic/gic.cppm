@@ -157,7 +157,19 @@ class PhysicalGic {
   }
 
   std::uint32_t acknowledge() noexcept { return static_cast<std::uint32_t>(read_sysreg<SysReg::ICC_IAR1_EL1>()); }
+  // With split EOI, only drops the running priority; deactivate() or a guest's
+  // deactivation of a hardware-linked virtual interrupt deactivates it.
   void end_of_interrupt(std::uint32_t intid) noexcept { write_sysreg<SysReg::ICC_EOIR1_EL1>(intid); }
+  void deactivate(std::uint32_t intid) noexcept { write_sysreg<SysReg::ICC_DIR_EL1>(intid); }
+
+  // ICC_CTLR_EL1.EOImode (IHI 0069, 12.2.6): 1 separates priority drop (EOIR) from
+  // deactivation (DIR), which a hypervisor needs to hand interrupts to a guest.
+  void set_split_eoi(bool split) noexcept {
+    constexpr std::uint64_t kEoiMode = 1u << 1;
+    const std::uint64_t ctlr = read_sysreg<SysReg::ICC_CTLR_EL1>();
+    write_sysreg<SysReg::ICC_CTLR_EL1>(split ? ctlr | kEoiMode : ctlr & ~kEoiMode);
+    instruction_barrier();
+  }
 
  private:
   static constexpr std::uintptr_t kGicdCtlr = 0x0000;

@@ -169,6 +169,15 @@ class VCpu {
   // and no default action.
   void resume_as_is() noexcept { skip_default_ = exit_pending_; }
 
+  // Whether `intid` is pending or active in one of this vCPU's list registers.
+  bool has_virtual_interrupt(std::uint32_t intid) const noexcept {
+    for (unsigned n = 0; n < list_registers_; ++n) {
+      const std::uint64_t value = loaded_ ? read_list_register(n) : vgic_.lr[n];
+      if (!list_register_free(value) && list_register_intid(value) == intid) return true;
+    }
+    return false;
+  }
+
   GuestRegisters& registers() noexcept { return regs_; }
   const GuestRegisters& registers() const noexcept { return regs_; }
   El1Context& el1() noexcept { return el1_; }

@@ -1,0 +1,82 @@
+// hv.pl011: an emulated PL011 UART (Arm PrimeCell UART PL011 TRM, DDI 0183) for the
+// guest's console, by trap-and-emulate: its page is left out of the stage-2 map, so every
+// access is an MMIO exit handled here. Output goes to the hypervisor's own console.
+//
+// The model: the transmit FIFO is always empty (output is written at once) and nothing is
+// ever received. So FR says TXFE and RXFE; the transmit interrupt status (RIS.TXRIS) is
+// always raised, and the interrupt line is high while the guest unmasks it (IMSC.TXIM).
+// That is the level-sensitive behaviour of a real PL011 whose FIFO drains instantly.
+module;
+#include <stdint.h>
+export module hv.pl011;
+
+export namespace hv {
+
+class EmulatedPl011 {
+ public:
+  static constexpr uint64_t kSize = 0x1000;
+
+  // Register offsets (DDI 0183, 3.2 "Summary of registers").
+  static constexpr uint64_t kDr = 0x000, kRsr = 0x004, kFr = 0x018, kIlpr = 0x020, kIbrd = 0x024, kFbrd = 0x028,
+                            kLcrH = 0x02c, kCr = 0x030, kIfls = 0x034, kImsc = 0x038, kRis = 0x03c, kMis = 0x040,
+                            kIcr = 0x044, kDmacr = 0x048, kPeriphId0 = 0xfe0;
+  // UARTFR bits.
+  static constexpr uint32_t kFrRxfe = 1u << 4, kFrTxfe = 1u << 7;
+  // Interrupt bits (IMSC, RIS, MIS, ICR).
+  static constexpr uint32_t kTxInterrupt = 1u << 5;
+  // PeriphID0-3 and PCellID0-3: part 0x011, designer 0x41 (Arm), revision 3, and the
+  // PrimeCell ID 0xB105F00D; the AMBA bus driver identifies the device by them.
+  static constexpr uint8_t kIdRegisters[8] = {0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
+
+  explicit EmulatedPl011(void (*output)(char)) noexcept : output_(output) {}
+
+  uint64_t read(uint64_t offset) const noexcept {
+    switch (offset) {
+      case kDr: return 0;  // nothing is ever received
+      case kRsr: return 0;
+      case kFr: return kFrTxfe | kFrRxfe;
+      case kIlpr: return ilpr_;
+      case kIbrd: return ibrd_;
+      case kFbrd: return fbrd_;
+      case kLcrH: return lcr_h_;
+      case kCr: return cr_;
+      case kIfls: return ifls_;
+      case kImsc: return imsc_;
+      case kRis: return raw_status();
+      case kMis: return raw_status() & imsc_;
+      case kDmacr: return dmacr_;
+      default:
+        if (offset >= kPeriphId0 && offset < kSize && (offset & 3) == 0) return kIdRegisters[(offset - kPeriphId0) / 4];
+        return 0;
+    }
+  }
+
+  void write(uint64_t offset, uint64_t value) noexcept {
+    const auto v = static_cast<uint32_t>(value);
+    switch (offset) {
+      case kDr: output_(static_cast<char>(v & 0xff)); ++characters_written_; break;
+      case kIlpr: ilpr_ = v & 0xff; break;
+      case kIbrd: ibrd_ = v & 0xffff; break;
+      case kFbrd: fbrd_ = v & 0x3f; break;
+      case kLcrH: lcr_h_ = v & 0xff; break;
+      case kCr: cr_ = v & 0xffff; break;
+      case kIfls: ifls_ = v & 0x3f; break;
+      case kImsc: imsc_ = v & 0x7ff; break;
+      case kDmacr: dmacr_ = v & 0x7; break;
+      default: break;  // RSR/ECR clears errors (there are none), ICR clears nothing that stays
+    }
+  }
+
+  // The UART's interrupt line (level sensitive).
+  bool interrupt_pending() const noexcept { return (raw_status() & imsc_) != 0; }
+  uint64_t characters_written() const noexcept { return characters_written_; }
+
+ private:
+  uint32_t raw_status() const noexcept { return kTxInterrupt; }
+
+  void (*output_)(char);
+  uint32_t ilpr_ = 0, ibrd_ = 0, fbrd_ = 0, lcr_h_ = 0, cr_ = 0x300, ifls_ = 0x12, imsc_ = 0, dmacr_ = 0;
+  uint64_t characters_written_ = 0;
+};
+
+}  // namespace hv
