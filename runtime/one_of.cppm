@@ -24,6 +24,10 @@ template <class... Ts> constexpr std::size_t max_align() {
   return align;
 }
 
+// Tag for building an alternative inside a OneOf (see OneOf(InPlace<T>)).
+export template <class T> struct InPlace {};
+export template <class T> inline constexpr InPlace<T> in_place{};
+
 export template <class... Ts> class OneOf {
   static_assert((std::is_trivially_copyable_v<Ts> && ...), "OneOf holds trivially copyable events only");
   static_assert((std::is_trivially_destructible_v<Ts> && ...), "OneOf holds trivially destructible events only");
@@ -39,6 +43,16 @@ export template <class... Ts> class OneOf {
   OneOf(T&& value) noexcept : index_(index_for<std::remove_cvref_t<T>>) {  // NOLINT: implicit by design
     new (storage_) std::remove_cvref_t<T>(std::forward<T>(value));
   }
+
+  // Value-initializes alternative T in place: with named return value optimization, an
+  // event is then built once, where it will be read, instead of built and copied.
+  template <class T>
+    requires(holds_type<T>)
+  explicit OneOf(InPlace<T>) noexcept : index_(index_for<T>) {
+    new (storage_) T();
+  }
+  // The alternative held, known to be T (checked by get_if otherwise).
+  template <class T> T& as() noexcept { return *reinterpret_cast<T*>(storage_); }
 
   std::size_t index() const noexcept { return index_; }
   template <class T> bool is() const noexcept { return index_ == index_for<T>; }

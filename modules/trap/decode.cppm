@@ -37,17 +37,19 @@ inline std::uint8_t length_of(const Esr& esr) noexcept {
   return static_cast<std::uint8_t>(esr.instruction_length());
 }
 
-template <class Call>
-Call decode_call(const Esr& esr, const GuestRegisters& regs) noexcept {
+template <class Call, class Out>
+Out decode_call(const Esr& esr, const GuestRegisters& regs) noexcept {
   // ISS for HVC/SMC from AArch64: imm16 in ISS[15:0] (Arm ARM D19.2, "ISS encoding for an
   // exception from HVC or SVC instruction execution" / "... SMC instruction execution").
-  Call call;
+  Out out{in_place<Call>};
+  Call& call = out.template as<Call>();
   call.immediate = static_cast<std::uint16_t>(bits(esr.iss(), 15, 0));
   for (unsigned n = 0; n < 7; ++n) call.x[n] = regs.x[n];
-  return call;
+  return out;
 }
 
-inline TrapEvent decode_wfx(const Esr& esr, const GuestRegisters& regs) noexcept {
+template <class Out>
+Out decode_wfx(const Esr& esr, const GuestRegisters& regs) noexcept {
   const WfxIss iss{esr.iss()};
   Wfx wfx;
   wfx.kind = iss.ti();
@@ -61,13 +63,15 @@ inline TrapEvent decode_wfx(const Esr& esr, const GuestRegisters& regs) noexcept
   return wfx;
 }
 
-inline TrapEvent decode_sme(const Syndrome& syndrome, const Esr& esr, const GuestRegisters& regs) noexcept {
+template <class Out>
+Out decode_sme(const Syndrome& syndrome, const Esr& esr, const GuestRegisters& regs) noexcept {
   const auto code = static_cast<unsigned>(bits(esr.iss(), 2, 0));
   if (code > static_cast<unsigned>(SmeTrapCode::Zt0Disabled)) return unhandled(syndrome, regs);
   return FpAccessTrap{FpUnit::Sme, static_cast<SmeTrapCode>(code)};
 }
 
-inline TrapEvent decode_sysreg(const Esr& esr, const GuestRegisters& regs) noexcept {
+template <class Out>
+Out decode_sysreg(const Esr& esr, const GuestRegisters& regs) noexcept {
   const SysRegIss iss{esr.iss()};
   if (iss.is_read()) {
     SysRegRead read;
@@ -84,7 +88,8 @@ inline TrapEvent decode_sysreg(const Esr& esr, const GuestRegisters& regs) noexc
   return write;
 }
 
-inline TrapEvent decode_instruction_abort(const Syndrome& syndrome, const Esr& esr,
+template <class Out>
+Out decode_instruction_abort(const Syndrome& syndrome, const Esr& esr,
                                           const GuestRegisters& regs) noexcept {
   const InstructionAbortIss iss{esr.iss()};
   const FaultStatus fault = iss.ifsc();
@@ -102,7 +107,8 @@ inline TrapEvent decode_instruction_abort(const Syndrome& syndrome, const Esr& e
 // described (stage 2 translation or access flag fault on the access itself, valid
 // instruction syndrome, known IPA and FAR), UndecodedDataAbort for the other stage 2
 // faults on the access, GuestMemoryFault for everything else.
-inline TrapEvent decode_data_abort(const Syndrome& syndrome, const Esr& esr,
+template <class Out>
+Out decode_data_abort(const Syndrome& syndrome, const Esr& esr,
                                    const GuestRegisters& regs) noexcept {
   const DataAbortIss iss{esr.iss()};
   const FaultStatus fault = iss.dfsc();
@@ -124,7 +130,7 @@ inline TrapEvent decode_data_abort(const Syndrome& syndrome, const Esr& esr,
   const bool emulatable = iss.isv() && !iss.cm() && !iss.vncr() && address.page_offset_known;
   if (emulatable)
     return mmio_access(iss, address.ipa, address.va, esr.instruction_length(), regs)
-        .visit([](auto& access) -> TrapEvent { return access; });
+        .visit([](auto& access) -> Out { return access; });
 
   UndecodedDataAbort undecoded;
   undecoded.address = address;
@@ -138,7 +144,8 @@ inline TrapEvent decode_data_abort(const Syndrome& syndrome, const Esr& esr,
   return undecoded;
 }
 
-inline TrapEvent decode_serror(const Esr& esr) noexcept {
+template <class Out>
+Out decode_serror(const Esr& esr) noexcept {
   const std::uint32_t iss = esr.iss();
   SystemError error;
   error.iss = iss;
@@ -157,7 +164,10 @@ inline TrapEvent decode_serror(const Esr& esr) noexcept {
 
 }  // namespace detail
 
-inline TrapEvent decode(const Syndrome& syndrome, const GuestRegisters& regs) noexcept {
+// `Out` is TrapEvent or any OneOf that extends it (the vCPU's Exit): decoding straight
+// into the caller's type builds the event once, with no copy of a whole event union.
+template <class Out = TrapEvent>
+Out decode(const Syndrome& syndrome, const GuestRegisters& regs) noexcept {
   const Esr esr{syndrome.esr};
   const ExceptionClass ec = esr.ec();
   if (is_aarch32_class(ec) || from_aarch32(regs)) return UnsupportedAArch32{ec, syndrome.esr, regs.pc};
@@ -165,33 +175,33 @@ inline TrapEvent decode(const Syndrome& syndrome, const GuestRegisters& regs) no
     case ExceptionClass::Unknown:
       return UnknownReason{regs.pc, detail::length_of(esr)};
     case ExceptionClass::WfiWfe:
-      return detail::decode_wfx(esr, regs);
+      return detail::decode_wfx<Out>(esr, regs);
     case ExceptionClass::FpSimdAccess:
       return FpAccessTrap{FpUnit::FpSimd};
     case ExceptionClass::SveAccess:
       return FpAccessTrap{FpUnit::Sve};
     case ExceptionClass::SmeAccess:
-      return detail::decode_sme(syndrome, esr, regs);
+      return detail::decode_sme<Out>(syndrome, esr, regs);
     case ExceptionClass::PointerAuthInstruction:
       return PointerAuthTrap{regs.pc};
     case ExceptionClass::IllegalState:
       return IllegalExecutionState{regs.pc, regs.pstate};
     case ExceptionClass::Hvc64:
-      return detail::decode_call<Hypercall>(esr, regs);
+      return detail::decode_call<Hypercall, Out>(esr, regs);
     case ExceptionClass::Smc64:
-      return detail::decode_call<SecureMonitorCall>(esr, regs);
+      return detail::decode_call<SecureMonitorCall, Out>(esr, regs);
     case ExceptionClass::SysReg64:
-      return detail::decode_sysreg(esr, regs);
+      return detail::decode_sysreg<Out>(esr, regs);
     case ExceptionClass::InstructionAbortLower:
-      return detail::decode_instruction_abort(syndrome, esr, regs);
+      return detail::decode_instruction_abort<Out>(syndrome, esr, regs);
     case ExceptionClass::PcAlignment:
       return PcAlignmentFault{syndrome.far};
     case ExceptionClass::SpAlignment:
       return SpAlignmentFault{regs.pc};
     case ExceptionClass::DataAbortLower:
-      return detail::decode_data_abort(syndrome, esr, regs);
+      return detail::decode_data_abort<Out>(syndrome, esr, regs);
     case ExceptionClass::SError:
-      return detail::decode_serror(esr);
+      return detail::decode_serror<Out>(esr);
     case ExceptionClass::BreakpointLower:
       return Breakpoint{regs.pc};
     case ExceptionClass::SoftwareStepLower:

@@ -194,7 +194,8 @@ class VCpu {
     for (;;) {
       const std::uint64_t code = arm_enter_guest(&regs_);
       ++exit_count_;
-      current_ = classify(code);
+      // Built in place: an Exit is a union of every event, too large to copy per exit.
+      new (&current_) Exit(classify(code));
       if (config_.calls != nullptr && answer_call_internally()) continue;
       exit_pending_ = true;
       return current_;
@@ -325,7 +326,7 @@ class VCpu {
     // the decoder tells them apart, and AArch32 sources, by the exception class.
     const Syndrome syndrome{read_sysreg<SysReg::ESR_EL2>(), read_sysreg<SysReg::FAR_EL2>(),
                             read_sysreg<SysReg::HPFAR_EL2>()};
-    return decode(syndrome, regs_).visit([](auto& event) -> Exit { return event; });
+    return decode<Exit>(syndrome, regs_);
   }
 
   VCpuConfig config_;
