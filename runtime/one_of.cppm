@@ -51,6 +51,15 @@ export template <class... Ts> class OneOf {
   explicit OneOf(InPlace<T>) noexcept : index_(index_for<T>) {
     new (storage_) T();
   }
+  // Replaces the held alternative with a T built in place from `arguments` (aggregate
+  // initialization when T has no constructor), and returns it.
+  template <class T, class... Arguments>
+    requires(holds_type<T>)
+  T& emplace(Arguments&&... arguments) noexcept {
+    index_ = index_for<T>;
+    return *new (storage_) T{std::forward<Arguments>(arguments)...};
+  }
+
   // The alternative held, known to be T (checked by get_if otherwise).
   template <class T> T& as() noexcept { return *reinterpret_cast<T*>(storage_); }
 

@@ -37,14 +37,21 @@ inline std::uint8_t length_of(const Esr& esr) noexcept {
   return static_cast<std::uint8_t>(esr.instruction_length());
 }
 
+// ISS for HVC/SMC from AArch64: imm16 in ISS[15:0] (Arm ARM D19.2, "ISS encoding for an
+// exception from HVC or SVC instruction execution" / "... SMC instruction execution").
+template <class Call, class Out>
+Call& emplace_call(Out& out, const Esr& esr, const GuestRegisters& regs) noexcept {
+  const auto& x = regs.x;
+  return out.template emplace<Call>(static_cast<std::uint16_t>(bits(esr.iss(), 15, 0)),
+                                    std::uint64_t{x[0]}, std::uint64_t{x[1]}, std::uint64_t{x[2]},
+                                    std::uint64_t{x[3]}, std::uint64_t{x[4]}, std::uint64_t{x[5]},
+                                    std::uint64_t{x[6]});
+}
+
 template <class Call, class Out>
 Out decode_call(const Esr& esr, const GuestRegisters& regs) noexcept {
-  // ISS for HVC/SMC from AArch64: imm16 in ISS[15:0] (Arm ARM D19.2, "ISS encoding for an
-  // exception from HVC or SVC instruction execution" / "... SMC instruction execution").
   Out out{in_place<Call>};
-  Call& call = out.template as<Call>();
-  call.immediate = static_cast<std::uint16_t>(bits(esr.iss(), 15, 0));
-  for (unsigned n = 0; n < 7; ++n) call.x[n] = regs.x[n];
+  emplace_call<Call>(out, esr, regs);
   return out;
 }
 
@@ -216,6 +223,24 @@ Out decode(const Syndrome& syndrome, const GuestRegisters& regs) noexcept {
       // unallocated values.
       return unhandled(syndrome, regs);
   }
+}
+
+// The frequent part of decode(), into an existing event union (the vCPU's exit path):
+// builds an AArch64 HVC or SMC where it will be read, from ESR_EL2 alone, and returns
+// true; returns false for every other exit, which needs decode() and the full syndrome.
+template <class Out>
+bool decode_call_into(Out& out, std::uint64_t esr_value, const GuestRegisters& regs) noexcept {
+  const Esr esr{esr_value};
+  if (from_aarch32(regs)) return false;
+  if (esr.ec() == ExceptionClass::Hvc64) {
+    detail::emplace_call<Hypercall>(out, esr, regs);
+    return true;
+  }
+  if (esr.ec() == ExceptionClass::Smc64) {
+    detail::emplace_call<SecureMonitorCall>(out, esr, regs);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace arm

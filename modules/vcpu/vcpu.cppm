@@ -194,8 +194,7 @@ class VCpu {
     for (;;) {
       const std::uint64_t code = arm_enter_guest(&regs_);
       ++exit_count_;
-      // Built in place: an Exit is a union of every event, too large to copy per exit.
-      new (&current_) Exit(classify(code));
+      classify(code);
       if (config_.calls != nullptr && answer_call_internally()) continue;
       exit_pending_ = true;
       return current_;
@@ -319,14 +318,21 @@ class VCpu {
     if (pending_call_from_smc_) regs_.pc += 4;
   }
 
-  Exit classify(std::uint64_t code) noexcept {
+  // Decodes the exit into current_, in place: an Exit is a union of every event, too
+  // large to build elsewhere and copy on every exit.
+  void classify(std::uint64_t code) noexcept {
     const auto vector = static_cast<ExitVector>(code & ~kExitFromAArch32);
-    if (vector == ExitVector::Irq || vector == ExitVector::Fiq) return ExternalInterrupt{vector == ExitVector::Fiq};
+    if (vector == ExitVector::Irq || vector == ExitVector::Fiq) {
+      current_.emplace<ExternalInterrupt>().fiq = vector == ExitVector::Fiq;
+      return;
+    }
     // Synchronous exceptions and SErrors (HCR_EL2.AMO) both leave a syndrome in ESR_EL2;
-    // the decoder tells them apart, and AArch32 sources, by the exception class.
-    const Syndrome syndrome{read_sysreg<SysReg::ESR_EL2>(), read_sysreg<SysReg::FAR_EL2>(),
-                            read_sysreg<SysReg::HPFAR_EL2>()};
-    return decode<Exit>(syndrome, regs_);
+    // the decoder tells them apart, and AArch32 sources, by the exception class. Calls
+    // need ESR_EL2 alone; the fault address registers are read for the rest.
+    const std::uint64_t esr = read_sysreg<SysReg::ESR_EL2>();
+    if (decode_call_into(current_, esr, regs_)) return;
+    const Syndrome syndrome{esr, read_sysreg<SysReg::FAR_EL2>(), read_sysreg<SysReg::HPFAR_EL2>()};
+    new (&current_) Exit(decode<Exit>(syndrome, regs_));
   }
 
   VCpuConfig config_;

@@ -1,0 +1,175 @@
+// Exit round trips, counted with the PMU cycle counter (PMCCNTR_EL0). Under QEMU with
+// `-icount shift=0` a cycle is one instruction, so the counts are exact instruction
+// counts; on hardware they are cycles. Nothing here depends on QEMU.
+//
+// Method: each scenario runs a guest that traps N times and then reports, from vCPU
+// creation to the report, once with N and once with 2N iterations; the difference
+// divided by N is the cost of one round trip, with every fixed cost cancelled. Each run
+// is done twice: counting EL1 and EL2, and counting EL2 only; the guest's share is the
+// difference. Prints one `BENCH name total el2 guest` line per scenario.
+#include <stdio.h>
+
+import arm.vcpu;
+
+extern "C" char bench_hvc_guest[], bench_mmio_read_guest[], bench_mmio_write_guest[], bench_sysreg_read_guest[],
+    bench_wfi_guest[];
+extern "C" char bench_floor_vectors[], arm_el2_vectors[];
+extern "C" char __image_start[], __image_end[];
+
+namespace {
+#ifndef BENCH_ITERATIONS
+#define BENCH_ITERATIONS 2000
+#endif
+constexpr uint64_t kIterations = BENCH_ITERATIONS;
+constexpr uint16_t kReport = 0xffff;
+constexpr uint64_t kMmioAddress = 0x0a00'0000;  // IPA left out of the stage-2 map
+
+alignas(16) unsigned char guest_stack[4096];
+alignas(4096) unsigned char stage2_pages[16 * 4096];
+
+// PMCR_EL0 (Arm ARM D13.2): E enables the counters, C resets the cycle counter, LC makes
+// it 64-bit. PMCCFILTR_EL0: P excludes EL1, U excludes EL0, NSH includes EL2.
+constexpr uint64_t kPmcrEnable = 1u << 0, kPmcrResetCycles = 1u << 2, kPmcrLongCycles = 1u << 6;
+constexpr uint64_t kFilterExcludeEl1 = 1ull << 31, kFilterExcludeEl0 = 1ull << 30, kFilterIncludeEl2 = 1ull << 27;
+constexpr uint64_t kCycleCounterEnable = 1ull << 31;
+
+void start_counting(bool el2_only) {
+  arm::write_sysreg<arm::SysReg::PMCCFILTR_EL0>(kFilterExcludeEl0 | kFilterIncludeEl2 |
+                                                 (el2_only ? kFilterExcludeEl1 : 0));
+  arm::write_sysreg<arm::SysReg::PMCNTENSET_EL0>(kCycleCounterEnable);
+  arm::write_sysreg<arm::SysReg::PMCR_EL0>(kPmcrEnable | kPmcrResetCycles | kPmcrLongCycles);
+  arm::instruction_barrier();
+}
+uint64_t counted() {
+  arm::instruction_barrier();
+  return arm::read_sysreg<arm::SysReg::PMCCNTR_EL0>();
+}
+
+bool is_report(arm::Exit& exit) {
+  auto* call = exit.get_if<arm::Hypercall>();
+  return call != nullptr && call->immediate == kReport;
+}
+
+// Answers every exit a benchmark guest makes the way a hypervisor would.
+bool answer(arm::Exit& exit) {
+  if (is_report(exit)) return false;
+  if (auto* call = exit.get_if<arm::Hypercall>()) call->complete(0);
+  if (auto* read = exit.get_if<arm::MmioRead>()) read->complete(0x1234);
+  if (auto* read = exit.get_if<arm::SysRegRead>()) read->complete(0);
+  return true;
+}
+
+arm::VCpuConfig guest_config(const char* guest, uint64_t iterations, uint64_t stage2_vttbr) {
+  return {.entry = reinterpret_cast<uint64_t>(guest),
+          .argument = iterations,
+          .stack = reinterpret_cast<uint64_t>(guest_stack + sizeof guest_stack),
+          .stage2_vttbr = stage2_vttbr,
+          .trap_wfi = true,
+          .virtual_gic = false};
+}
+
+enum class Loop { Coroutine, Callback };
+
+// One run from vCPU creation to the report; returns the counter delta.
+uint64_t run_once(const char* guest, uint64_t iterations, uint64_t vttbr, uint64_t x1, Loop loop, bool el2_only) {
+  arm::VCpu vcpu{guest_config(guest, iterations, vttbr)};
+  vcpu.registers().x[1] = x1;
+  start_counting(el2_only);
+  const uint64_t start = counted();
+  vcpu.load();
+  if (loop == Loop::Coroutine) {
+    for (arm::Exit& exit : vcpu.run())
+      if (!answer(exit)) break;
+  } else {
+    vcpu.run_with([](arm::Exit& exit) { return answer(exit); });
+  }
+  return counted() - start;
+}
+
+struct Cost {
+  uint64_t total = 0;
+  uint64_t el2 = 0;
+};
+
+template <class RunOnce> Cost per_round_trip(RunOnce&& run) {
+  const uint64_t total = run(2 * kIterations, false) - run(kIterations, false);
+  const uint64_t el2 = run(2 * kIterations, true) - run(kIterations, true);
+  return {total / kIterations, el2 / kIterations};
+}
+
+void print(const char* name, Cost cost) {
+  printf("BENCH %s %llu %llu %llu\n", name, static_cast<unsigned long long>(cost.total),
+         static_cast<unsigned long long>(cost.el2), static_cast<unsigned long long>(cost.total - cost.el2));
+}
+
+// Two vCPUs on one CPU, each making hypercalls; after every exit the host puts the one
+// that exited, loads the other and runs it to its next exit.
+uint64_t run_switching(uint64_t iterations, bool el2_only) {
+  arm::VCpu a{guest_config(bench_hvc_guest, iterations, 0)};
+  arm::VCpu b{guest_config(bench_hvc_guest, iterations, 0)};
+  auto run_a = a.run();
+  auto run_b = b.run();
+  start_counting(el2_only);
+  const uint64_t start = counted();
+  a.load();
+  auto it_a = run_a.begin();
+  a.put();
+  b.load();
+  auto it_b = run_b.begin();
+  for (;;) {
+    if (!answer(*it_b)) break;
+    b.put();
+    a.load();
+    ++it_a;
+    answer(*it_a);
+    a.put();
+    b.load();
+    ++it_b;
+  }
+  return counted() - start;
+}
+
+}  // namespace
+
+int main() {
+  arm::PerCpu cpu;
+  if (cpu.enable() != arm::EnableError::None) return 1;
+  // The host owns the PMU: MDCR_EL2 keeps the guests out of it (TPM, TPMCR).
+
+  arm::PagePool pool(stage2_pages, sizeof stage2_pages / arm::kPageSize);
+  arm::Stage2Table stage2(pool, 1);
+  const uint64_t image = reinterpret_cast<uint64_t>(__image_start) & ~uint64_t{0x1f'ffff};
+  if (stage2.map(image, image, 0x100'0000, arm::kGuestRam) != arm::MapError::None) return 2;
+  const uint64_t vttbr = stage2.vttbr();
+
+  print("hvc_round_trip", per_round_trip([](uint64_t n, bool el2) {
+          return run_once(bench_hvc_guest, n, 0, 0, Loop::Coroutine, el2);
+        }));
+  print("hvc_round_trip_callback", per_round_trip([](uint64_t n, bool el2) {
+          return run_once(bench_hvc_guest, n, 0, 0, Loop::Callback, el2);
+        }));
+  arm::write_sysreg<arm::SysReg::VBAR_EL2>(reinterpret_cast<uint64_t>(bench_floor_vectors));
+  arm::instruction_barrier();
+  print("hvc_round_trip_floor", per_round_trip([](uint64_t n, bool el2) {
+          return run_once(bench_hvc_guest, n, 0, 0, Loop::Coroutine, el2);
+        }));
+  arm::write_sysreg<arm::SysReg::VBAR_EL2>(reinterpret_cast<uint64_t>(arm_el2_vectors));
+  arm::instruction_barrier();
+  print("mmio_read_round_trip", per_round_trip([vttbr](uint64_t n, bool el2) {
+          return run_once(bench_mmio_read_guest, n, vttbr, kMmioAddress, Loop::Coroutine, el2);
+        }));
+  print("mmio_write_round_trip", per_round_trip([vttbr](uint64_t n, bool el2) {
+          return run_once(bench_mmio_write_guest, n, vttbr, kMmioAddress, Loop::Coroutine, el2);
+        }));
+  print("sysreg_read_round_trip", per_round_trip([](uint64_t n, bool el2) {
+          return run_once(bench_sysreg_read_guest, n, 0, 0, Loop::Coroutine, el2);
+        }));
+  print("wfi_round_trip", per_round_trip([](uint64_t n, bool el2) {
+          return run_once(bench_wfi_guest, n, 0, 0, Loop::Coroutine, el2);
+        }));
+  // Each iteration of run_switching is two exits, each followed by a put and a load.
+  Cost switching = per_round_trip([](uint64_t n, bool el2) { return run_switching(n, el2); });
+  print("vcpu_switch_round_trip", {switching.total / 2, switching.el2 / 2});
+  cpu.disable();
+  return 0;
+}
