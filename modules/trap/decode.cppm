@@ -114,6 +114,27 @@ Out decode_instruction_abort(const Syndrome& syndrome, const Esr& esr,
 // described (stage 2 translation or access flag fault on the access itself, valid
 // instruction syndrome, known IPA and FAR), UndecodedDataAbort for the other stage 2
 // faults on the access, GuestMemoryFault for everything else.
+// A stage 2 translation, access flag or permission fault on the access itself (not on a
+// stage 1 walk) whose syndrome describes the access (ISV), that is not a cache
+// maintenance instruction or a VNCR_EL2 access, and whose IPA is known to the byte: an
+// MMIO access the hypervisor can emulate without decoding the instruction.
+constexpr bool emulatable_mmio(DataAbortIss iss, const FaultAddress& address) noexcept {
+  return iss.isv() && !iss.cm() && !iss.vncr() && address.page_offset_known;
+}
+
+// decode_data_abort()'s MMIO case, in place; false for every other data abort.
+template <class Out>
+bool emplace_mmio_abort(Out& out, const Syndrome& syndrome, const Esr& esr, const GuestRegisters& regs) noexcept {
+  const DataAbortIss iss{esr.iss()};
+  if (!iss.isv() || iss.s1ptw()) return false;
+  const FaultStatus fault = iss.dfsc();
+  if (!fault.is_translation_access_or_permission()) return false;
+  const FaultAddress address = fault_address(fault, false, iss.fnv(), syndrome.hpfar, syndrome.far);
+  if (!emulatable_mmio(iss, address)) return false;
+  emplace_mmio_access(out, iss, address.ipa, address.va, esr.instruction_length(), regs);
+  return true;
+}
+
 template <class Out>
 Out decode_data_abort(const Syndrome& syndrome, const Esr& esr,
                                    const GuestRegisters& regs) noexcept {
@@ -134,10 +155,11 @@ Out decode_data_abort(const Syndrome& syndrome, const Esr& esr,
     return memory;
   }
 
-  const bool emulatable = iss.isv() && !iss.cm() && !iss.vncr() && address.page_offset_known;
-  if (emulatable)
-    return mmio_access(iss, address.ipa, address.va, esr.instruction_length(), regs)
-        .visit([](auto& access) -> Out { return access; });
+  if (emulatable_mmio(iss, address)) {
+    Out out{in_place<MmioRead>};
+    emplace_mmio_access(out, iss, address.ipa, address.va, esr.instruction_length(), regs);
+    return out;
+  }
 
   UndecodedDataAbort undecoded;
   undecoded.address = address;
@@ -225,22 +247,47 @@ Out decode(const Syndrome& syndrome, const GuestRegisters& regs) noexcept {
   }
 }
 
-// The frequent part of decode(), into an existing event union (the vCPU's exit path):
-// builds an AArch64 HVC or SMC where it will be read, from ESR_EL2 alone, and returns
-// true; returns false for every other exit, which needs decode() and the full syndrome.
-template <class Out>
-bool decode_call_into(Out& out, std::uint64_t esr_value, const GuestRegisters& regs) noexcept {
+namespace detail {
+// decode_into()'s part for the exits that need the fault address registers: kept out of
+// line so that the common part inlines into the caller's exit loop.
+template <class Out, class ReadAddresses>
+[[gnu::noinline]] void decode_with_addresses(Out& out, std::uint64_t esr_value, const GuestRegisters& regs,
+                                             ReadAddresses& read_addresses) noexcept {
   const Esr esr{esr_value};
-  if (from_aarch32(regs)) return false;
-  if (esr.ec() == ExceptionClass::Hvc64) {
-    detail::emplace_call<Hypercall>(out, esr, regs);
-    return true;
+  const Syndrome syndrome = read_addresses(esr_value);
+  if (esr.ec() == ExceptionClass::DataAbortLower && !from_aarch32(regs) && emplace_mmio_abort(out, syndrome, esr, regs))
+    return;
+  new (&out) Out(decode<Out>(syndrome, regs));
+}
+}  // namespace detail
+
+// decode() into an existing event union (the vCPU's exit path), building the frequent
+// events (calls, system register accesses, WFI/WFE, MMIO) where they will be read.
+// `read_addresses(esr)` returns the Syndrome with FAR_EL2 and HPFAR_EL2; it runs only for
+// the classes that need the fault address registers.
+template <class Out, class ReadAddresses>
+void decode_into(Out& out, std::uint64_t esr_value, const GuestRegisters& regs,
+                 ReadAddresses&& read_addresses) noexcept {
+  const Esr esr{esr_value};
+  if (!from_aarch32(regs)) {
+    switch (esr.ec()) {
+      case ExceptionClass::Hvc64:
+        detail::emplace_call<Hypercall>(out, esr, regs);
+        return;
+      case ExceptionClass::Smc64:
+        detail::emplace_call<SecureMonitorCall>(out, esr, regs);
+        return;
+      case ExceptionClass::SysReg64:
+        new (&out) Out(detail::decode_sysreg<Out>(esr, regs));
+        return;
+      case ExceptionClass::WfiWfe:
+        new (&out) Out(detail::decode_wfx<Out>(esr, regs));
+        return;
+      default:
+        break;
+    }
   }
-  if (esr.ec() == ExceptionClass::Smc64) {
-    detail::emplace_call<SecureMonitorCall>(out, esr, regs);
-    return true;
-  }
-  return false;
+  detail::decode_with_addresses(out, esr_value, regs, read_addresses);
 }
 
 }  // namespace arm

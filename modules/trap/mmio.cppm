@@ -79,13 +79,16 @@ constexpr std::uint64_t extend_loaded_value(std::uint64_t data, unsigned size, b
 // decode() uses it for stage 2 translation and access flag faults; a hypervisor that
 // found the IPA of another abort itself (an UndecodedDataAbort whose syndrome is valid)
 // uses it too. Meaningful only when iss.isv().
-inline MmioAccess mmio_access(DataAbortIss iss, std::uint64_t ipa, std::uint64_t far,
-                              unsigned instruction_length, const GuestRegisters& regs) noexcept {
+// Builds the access in `out` (MmioAccess, TrapEvent or any union that extends them), in
+// place: the exit path keeps one union and reuses it.
+template <class Out>
+void emplace_mmio_access(Out& out, DataAbortIss iss, std::uint64_t ipa, std::uint64_t far,
+                         unsigned instruction_length, const GuestRegisters& regs) noexcept {
   const auto size = static_cast<std::uint8_t>(iss.access_size());
   const auto rt = static_cast<std::uint8_t>(iss.srt());
   const auto length = static_cast<std::uint8_t>(instruction_length);
   if (iss.wnr()) {
-    MmioWrite write;
+    MmioWrite& write = out.template emplace<MmioWrite>();
     write.address = ipa;
     write.far = far;
     write.size = size;
@@ -93,9 +96,9 @@ inline MmioAccess mmio_access(DataAbortIss iss, std::uint64_t ipa, std::uint64_t
     write.release = iss.ar();
     write.instruction_length = length;
     write.value = truncate_to_size(regs.read(rt), size);
-    return write;
+    return;
   }
-  MmioRead read;
+  MmioRead& read = out.template emplace<MmioRead>();
   read.address = ipa;
   read.far = far;
   read.size = size;
@@ -104,7 +107,13 @@ inline MmioAccess mmio_access(DataAbortIss iss, std::uint64_t ipa, std::uint64_t
   read.sixty_four = iss.sf();
   read.acquire = iss.ar();
   read.instruction_length = length;
-  return read;
+}
+
+inline MmioAccess mmio_access(DataAbortIss iss, std::uint64_t ipa, std::uint64_t far,
+                              unsigned instruction_length, const GuestRegisters& regs) noexcept {
+  MmioAccess access{in_place<MmioRead>};
+  emplace_mmio_access(access, iss, ipa, far, instruction_length, regs);
+  return access;
 }
 
 }  // namespace arm

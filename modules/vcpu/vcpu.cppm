@@ -327,12 +327,11 @@ class VCpu {
       return;
     }
     // Synchronous exceptions and SErrors (HCR_EL2.AMO) both leave a syndrome in ESR_EL2;
-    // the decoder tells them apart, and AArch32 sources, by the exception class. Calls
-    // need ESR_EL2 alone; the fault address registers are read for the rest.
-    const std::uint64_t esr = read_sysreg<SysReg::ESR_EL2>();
-    if (decode_call_into(current_, esr, regs_)) return;
-    const Syndrome syndrome{esr, read_sysreg<SysReg::FAR_EL2>(), read_sysreg<SysReg::HPFAR_EL2>()};
-    new (&current_) Exit(decode<Exit>(syndrome, regs_));
+    // the decoder tells them apart, and AArch32 sources, by the exception class. The fault
+    // address registers are read only for the exits that need them.
+    decode_into(current_, read_sysreg<SysReg::ESR_EL2>(), regs_, [](std::uint64_t esr) {
+      return Syndrome{esr, read_sysreg<SysReg::FAR_EL2>(), read_sysreg<SysReg::HPFAR_EL2>()};
+    });
   }
 
   VCpuConfig config_;
