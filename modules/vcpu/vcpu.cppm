@@ -48,6 +48,13 @@ struct VCpuConfig {
   bool trap_wfi = true;   // WFI exits (the hypervisor can run something else)
   bool trap_wfe = false;  // WFE exits (spinlocks: usually left to the hardware)
   bool trap_smc = true;   // SMC exits instead of reaching the firmware
+  // Physical IRQs, FIQs and SErrors arriving while the guest runs exit to the hypervisor
+  // (HCR_EL2.IMO/FMO/AMO), which also enables the virtual ones. Off: they are taken by
+  // the guest's own EL1 vectors and the hypervisor cannot inject interrupts.
+  bool route_interrupts_to_el2 = true;
+  // Give the guest the EL1 physical timer (CNTP_*) as well as the virtual one
+  // (CNTHCTL_EL2.EL1PCEN). Off, CNTP_* accesses trap as system register exits.
+  bool physical_timer_passthrough = false;
   // Use the GICv3 list registers for virtual interrupts (needs GIC system registers).
   bool virtual_gic = true;
   // How the vCPU treats SMCCC calls (HVC #0, SMC #0): arm.smc answers architecture and
@@ -69,11 +76,12 @@ class VCpu {
     el1_.at<SysReg::VMPIDR_EL2>() = config.mpidr;
     el1_.at<SysReg::VPIDR_EL2>() = read_sysreg<SysReg::MIDR_EL1>();
     hcr_ = kGuestHcrBase;
+    if (!config.route_interrupts_to_el2) hcr_ &= ~(hcr::kImo | hcr::kFmo | hcr::kAmo);
     if (config.trap_wfi) hcr_ |= hcr::kTwi;
     if (config.trap_wfe) hcr_ |= hcr::kTwe;
     if (config.trap_smc) hcr_ |= hcr::kTsc;
     if (config.stage2_vttbr != 0) hcr_ |= hcr::kVm;
-    if (config.virtual_gic) list_registers_ = list_register_count();
+    if (config.virtual_gic && config.route_interrupts_to_el2) list_registers_ = list_register_count();
   }
   VCpu(const VCpu&) = delete;
   VCpu& operator=(const VCpu&) = delete;
@@ -87,6 +95,9 @@ class VCpu {
     if (config_.virtual_gic) restore_vgic(vgic_, list_registers_);
     write_sysreg<SysReg::VTTBR_EL2>(config_.stage2_vttbr);
     write_sysreg<SysReg::HCR_EL2>(hcr_);
+    const std::uint64_t cnthctl = read_sysreg<SysReg::CNTHCTL_EL2>();
+    write_sysreg<SysReg::CNTHCTL_EL2>(config_.physical_timer_passthrough ? cnthctl | cnthctl::kEl1pcen
+                                                                        : cnthctl & ~cnthctl::kEl1pcen);
     instruction_barrier();
     loaded_ = true;
   }

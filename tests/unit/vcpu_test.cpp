@@ -167,3 +167,56 @@ TEST_CASE("next_exit() drives the same loop from a task") {
   REQUIRE(arm::run_to_completion(task));
   CHECK(task.result() == 30);
 }
+
+TEST_CASE("trap options become HCR_EL2 and CNTHCTL_EL2 bits at load()") {
+  arm::VCpu defaults{{.entry = 0x1000}};
+  CHECK((defaults.hcr() & arm::hcr::kTwi) != 0);
+  CHECK((defaults.hcr() & arm::hcr::kTwe) == 0);
+  CHECK((defaults.hcr() & arm::hcr::kTsc) != 0);
+  CHECK((defaults.hcr() & arm::hcr::kImo) != 0);
+  CHECK((defaults.hcr() & arm::hcr::kVm) == 0);
+  CHECK((defaults.hcr() & arm::hcr::kRw) != 0);
+
+  arm::VCpu custom{{.entry = 0x1000,
+                    .stage2_vttbr = 0x4000'0000 | (5ull << 48),
+                    .trap_wfi = false,
+                    .trap_wfe = true,
+                    .trap_smc = false,
+                    .route_interrupts_to_el2 = false,
+                    .physical_timer_passthrough = true}};
+  CHECK((custom.hcr() & arm::hcr::kTwi) == 0);
+  CHECK((custom.hcr() & arm::hcr::kTwe) != 0);
+  CHECK((custom.hcr() & arm::hcr::kTsc) == 0);
+  CHECK((custom.hcr() & (arm::hcr::kImo | arm::hcr::kFmo | arm::hcr::kAmo)) == 0);
+  CHECK((custom.hcr() & arm::hcr::kVm) != 0);
+  custom.load();
+  CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::VTTBR_EL2)] == (0x4000'0000 | (5ull << 48)));
+  CHECK((arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::CNTHCTL_EL2)] & arm::cnthctl::kEl1pcen) != 0);
+  defaults.load();
+  CHECK((arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::CNTHCTL_EL2)] & arm::cnthctl::kEl1pcen) == 0);
+  CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::HCR_EL2)] == defaults.hcr());
+}
+
+TEST_CASE("an unhandled trap left alone injects an undefined instruction at VBAR_EL1 + 0x200") {
+  arm::VCpu vcpu{{.entry = 0x4000'1000}};
+  std::uint64_t pc_after = 0;
+  scripted::set_script({[](arm::GuestRegisters& regs) {
+                          // An SVE access trap (EC 0x19) from EL1h.
+                          set(arm::SysReg::ESR_EL2, arm::Esr::make(arm::ExceptionClass::SveAccess, true, 0).value());
+                          return kSync;
+                        },
+                        [&](arm::GuestRegisters& regs) {
+                          pc_after = regs.pc;
+                          return hvc(9, 0)(regs);
+                        }});
+  set(arm::SysReg::VBAR_EL1, 0x4008'0000);
+  vcpu.el1().at<arm::SysReg::VBAR_EL1>() = 0x4008'0000;
+  vcpu.load();
+  for (arm::Exit& exit : vcpu.run()) {
+    if (exit.is<arm::FpAccessTrap>()) continue;  // not handled
+    break;
+  }
+  CHECK(pc_after == 0x4008'0200);
+  CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::ELR_EL1)] == 0x4000'1000);
+  CHECK((arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::ESR_EL1)] >> 26) == 0);
+}
