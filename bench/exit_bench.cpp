@@ -11,8 +11,8 @@
 
 import arm.vcpu;
 
-extern "C" char bench_hvc_guest[], bench_mmio_read_guest[], bench_mmio_write_guest[], bench_sysreg_read_guest[],
-    bench_wfi_guest[];
+extern "C" char bench_hvc_guest[], bench_mmio_read_guest[], bench_mmio_write_guest[],
+    bench_sysreg_read_guest[], bench_wfi_guest[];
 extern "C" char bench_floor_vectors[], arm_el2_vectors[];
 extern "C" char __image_start[], __image_end[];
 
@@ -30,12 +30,13 @@ alignas(4096) unsigned char stage2_pages[16 * 4096];
 // PMCR_EL0 (Arm ARM D13.2): E enables the counters, C resets the cycle counter, LC makes
 // it 64-bit. PMCCFILTR_EL0: P excludes EL1, U excludes EL0, NSH includes EL2.
 constexpr uint64_t kPmcrEnable = 1u << 0, kPmcrResetCycles = 1u << 2, kPmcrLongCycles = 1u << 6;
-constexpr uint64_t kFilterExcludeEl1 = 1ull << 31, kFilterExcludeEl0 = 1ull << 30, kFilterIncludeEl2 = 1ull << 27;
+constexpr uint64_t kFilterExcludeEl1 = 1ull << 31, kFilterExcludeEl0 = 1ull << 30,
+                   kFilterIncludeEl2 = 1ull << 27;
 constexpr uint64_t kCycleCounterEnable = 1ull << 31;
 
 void start_counting(bool el2_only) {
   arm::write_sysreg<arm::SysReg::PMCCFILTR_EL0>(kFilterExcludeEl0 | kFilterIncludeEl2 |
-                                                 (el2_only ? kFilterExcludeEl1 : 0));
+                                                (el2_only ? kFilterExcludeEl1 : 0));
   arm::write_sysreg<arm::SysReg::PMCNTENSET_EL0>(kCycleCounterEnable);
   arm::write_sysreg<arm::SysReg::PMCR_EL0>(kPmcrEnable | kPmcrResetCycles | kPmcrLongCycles);
   arm::instruction_barrier();
@@ -71,7 +72,8 @@ arm::VCpuConfig guest_config(const char* guest, uint64_t iterations, uint64_t st
 enum class Loop { Coroutine, Callback };
 
 // One run from vCPU creation to the report; returns the counter delta.
-uint64_t run_once(const char* guest, uint64_t iterations, uint64_t vttbr, uint64_t x1, Loop loop, bool el2_only) {
+uint64_t run_once(const char* guest, uint64_t iterations, uint64_t vttbr, uint64_t x1, Loop loop,
+                  bool el2_only) {
   arm::VCpu vcpu{guest_config(guest, iterations, vttbr)};
   vcpu.registers().x[1] = x1;
   start_counting(el2_only);
@@ -91,7 +93,8 @@ struct Cost {
   uint64_t el2 = 0;
 };
 
-template <class RunOnce> Cost per_round_trip(RunOnce&& run) {
+template <class RunOnce>
+Cost per_round_trip(RunOnce&& run) {
   const uint64_t total = run(2 * kIterations, false) - run(kIterations, false);
   const uint64_t el2 = run(2 * kIterations, true) - run(kIterations, true);
   return {total / kIterations, el2 / kIterations};

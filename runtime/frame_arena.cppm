@@ -89,7 +89,8 @@ class FrameArena {
 };
 
 // A FrameArena with its buffer inline, for embedding in the object that owns the frames.
-template <std::size_t Bytes> class FrameStorage : public FrameArena {
+template <std::size_t Bytes>
+class FrameStorage : public FrameArena {
  public:
   FrameStorage() noexcept : FrameArena(buffer_, Bytes) {}
 
@@ -106,7 +107,8 @@ concept ProvidesFrameArena = requires(T& owner) { static_cast<FrameArena&>(owner
 template <class T>
 concept FrameArenaArgument = ProvidesFrameArena<T> || requires(T& arena) { static_cast<FrameArena&>(arena); };
 
-template <class First, class... Rest> FrameArena& find_frame_arena(First& first, Rest&... rest) noexcept {
+template <class First, class... Rest>
+FrameArena& find_frame_arena(First& first, Rest&... rest) noexcept {
   if constexpr (ProvidesFrameArena<First>) {
     return first.frame_arena();
   } else if constexpr (requires { static_cast<FrameArena&>(first); }) {
@@ -121,7 +123,8 @@ template <class First, class... Rest> FrameArena& find_frame_arena(First& first,
 
 // The operator new/delete pair every promise type of the runtime uses.
 struct ArenaAllocatedFrame {
-  template <class... Args> static void* operator new(std::size_t bytes, Args&... args) noexcept {
+  template <class... Args>
+  static void* operator new(std::size_t bytes, Args&... args) noexcept {
     static_assert(sizeof...(Args) > 0,
                   "a coroutine frame needs caller-owned storage: pass a FrameArena& (or an object "
                   "with frame_arena()) as an argument; there is no global heap");

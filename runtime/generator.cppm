@@ -8,7 +8,8 @@ import :frame_arena;
 
 export namespace arm {
 
-template <class T> class [[nodiscard]] Generator {
+template <class T>
+class [[nodiscard]] Generator {
  public:
   struct promise_type : ArenaAllocatedFrame {
     T* current = nullptr;
@@ -30,7 +31,8 @@ template <class T> class [[nodiscard]] Generator {
     // The library builds without exceptions; nothing can reach this.
     [[noreturn]] void unhandled_exception() noexcept { __builtin_trap(); }
     // A generator produces values; it does not wait for anything.
-    template <class U> void await_transform(U&&) = delete;
+    template <class U>
+    void await_transform(U&&) = delete;
   };
   using Handle = std::coroutine_handle<promise_type>;
 

@@ -7,36 +7,46 @@ export module arm.runtime:one_of;
 
 namespace arm {
 
-template <class T, class... Ts> constexpr std::size_t index_of() {
+template <class T, class... Ts>
+constexpr std::size_t index_of() {
   std::size_t index = 0;
   const bool found = ((std::is_same_v<T, Ts> ? true : (++index, false)) || ...);
   return found ? index : sizeof...(Ts);
 }
 
-template <class... Ts> constexpr std::size_t max_size() {
+template <class... Ts>
+constexpr std::size_t max_size() {
   std::size_t size = 1;
   ((size = sizeof(Ts) > size ? sizeof(Ts) : size), ...);
   return size;
 }
-template <class... Ts> constexpr std::size_t max_align() {
+template <class... Ts>
+constexpr std::size_t max_align() {
   std::size_t align = 1;
   ((align = alignof(Ts) > align ? alignof(Ts) : align), ...);
   return align;
 }
 
 // Tag for building an alternative inside a OneOf (see OneOf(InPlace<T>)).
-export template <class T> struct InPlace {};
-export template <class T> inline constexpr InPlace<T> in_place{};
+export template <class T>
+struct InPlace {};
+export template <class T>
+inline constexpr InPlace<T> in_place{};
 
-export template <class... Ts> class OneOf {
+export template <class... Ts>
+class OneOf {
   static_assert((std::is_trivially_copyable_v<Ts> && ...), "OneOf holds trivially copyable events only");
-  static_assert((std::is_trivially_destructible_v<Ts> && ...), "OneOf holds trivially destructible events only");
+  static_assert((std::is_trivially_destructible_v<Ts> && ...),
+                "OneOf holds trivially destructible events only");
 
  public:
-  template <class T> static constexpr bool holds_type = index_of<T, Ts...>() < sizeof...(Ts);
+  template <class T>
+  static constexpr bool holds_type = index_of<T, Ts...>() < sizeof...(Ts);
   // This OneOf's alternatives followed by more: how a module extends another's event set.
-  template <class... More> using With = OneOf<Ts..., More...>;
-  template <class T> static constexpr std::size_t index_for = index_of<T, Ts...>();
+  template <class... More>
+  using With = OneOf<Ts..., More...>;
+  template <class T>
+  static constexpr std::size_t index_for = index_of<T, Ts...>();
 
   template <class T>
     requires(holds_type<std::remove_cvref_t<T>>)
@@ -61,15 +71,23 @@ export template <class... Ts> class OneOf {
   }
 
   // The alternative held, known to be T (checked by get_if otherwise).
-  template <class T> T& as() noexcept { return *reinterpret_cast<T*>(storage_); }
+  template <class T>
+  T& as() noexcept {
+    return *reinterpret_cast<T*>(storage_);
+  }
 
   std::size_t index() const noexcept { return index_; }
-  template <class T> bool is() const noexcept { return index_ == index_for<T>; }
-  template <class T> T* get_if() noexcept {
+  template <class T>
+  bool is() const noexcept {
+    return index_ == index_for<T>;
+  }
+  template <class T>
+  T* get_if() noexcept {
     static_assert(holds_type<T>, "this OneOf cannot hold that type");
     return is<T>() ? reinterpret_cast<T*>(storage_) : nullptr;
   }
-  template <class T> const T* get_if() const noexcept {
+  template <class T>
+  const T* get_if() const noexcept {
     static_assert(holds_type<T>, "this OneOf cannot hold that type");
     return is<T>() ? reinterpret_cast<const T*>(storage_) : nullptr;
   }
@@ -78,17 +96,20 @@ export template <class... Ts> class OneOf {
 
   // Calls visitor(static_cast<T*>(nullptr)) for the alternative at `index`: per-type data
   // (a name, a table entry) without a value.
-  template <class Visitor> static constexpr decltype(auto) visit_type(std::size_t index, Visitor&& visitor) {
+  template <class Visitor>
+  static constexpr decltype(auto) visit_type(std::size_t index, Visitor&& visitor) {
     return visit_type_from<0, Ts...>(index, visitor);
   }
 
   // Calls visitor(T&) with the alternative held.
-  template <class Visitor> decltype(auto) visit(Visitor&& visitor) {
+  template <class Visitor>
+  decltype(auto) visit(Visitor&& visitor) {
     return visit_from<0, Ts...>(visitor);
   }
 
  private:
-  template <std::size_t I, class First, class... Rest> decltype(auto) visit_from(auto& visitor) {
+  template <std::size_t I, class First, class... Rest>
+  decltype(auto) visit_from(auto& visitor) {
     if constexpr (sizeof...(Rest) == 0) {
       return visitor(*reinterpret_cast<First*>(storage_));
     } else {

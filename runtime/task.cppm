@@ -27,7 +27,8 @@ struct TaskPromiseBase : ArenaAllocatedFrame {
   [[noreturn]] void unhandled_exception() noexcept { __builtin_trap(); }
 };
 
-template <class T> struct TaskPromiseValue : TaskPromiseBase {
+template <class T>
+struct TaskPromiseValue : TaskPromiseBase {
   union {
     T value;
   };
@@ -36,19 +37,22 @@ template <class T> struct TaskPromiseValue : TaskPromiseBase {
   ~TaskPromiseValue() {
     if (has_value) value.~T();
   }
-  template <class U> void return_value(U&& result) noexcept {
+  template <class U>
+  void return_value(U&& result) noexcept {
     new (std::addressof(value)) T(std::forward<U>(result));
     has_value = true;
   }
   T take() noexcept { return std::move(value); }
 };
 
-template <> struct TaskPromiseValue<void> : TaskPromiseBase {
+template <>
+struct TaskPromiseValue<void> : TaskPromiseBase {
   void return_void() noexcept {}
   void take() noexcept {}
 };
 
-export template <class T = void> class [[nodiscard]] Task {
+export template <class T = void>
+class [[nodiscard]] Task {
  public:
   struct promise_type : TaskPromiseValue<T> {
     Task get_return_object() noexcept { return Task{Handle::from_promise(*this)}; }
@@ -109,7 +113,8 @@ export template <class T = void> class [[nodiscard]] Task {
 // Runs a task that never waits on anything outside itself (the case for a vCPU loop on
 // one physical CPU) to completion. Returns false if the task is invalid or suspended on
 // something that did not resume it.
-export template <class T> bool run_to_completion(Task<T>& task) noexcept {
+export template <class T>
+bool run_to_completion(Task<T>& task) noexcept {
   if (!task.valid()) return false;
   task.resume();
   return task.done();

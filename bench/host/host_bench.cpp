@@ -61,7 +61,8 @@ void decode_syndrome(benchmark::State& state) {
   const arm::Syndrome syndromes[] = {
       {kHvcEsr, 0, 0},
       {kDataAbort | (1ull << 25) | kIsv | kSas32 | (2ull << 16) | kTranslationL3, 0x0a00'0010, 0x00a0'0000},
-      {kDataAbort | (1ull << 25) | kIsv | kSas32 | kWnR | (3ull << 16) | kTranslationL3, 0x0a00'0014, 0x00a0'0000},
+      {kDataAbort | (1ull << 25) | kIsv | kSas32 | kWnR | (3ull << 16) | kTranslationL3, 0x0a00'0014,
+       0x00a0'0000},
       {(0x18ull << 26) | (1ull << 25) | (3ull << 20) | (3ull << 14) | (14ull << 10) | (2ull << 1) | 1, 0, 0},
       {(0x01ull << 26) | (1ull << 25), 0, 0},
   };

@@ -46,10 +46,14 @@ inline bool parse_number(const char* begin, const char* end, uint64_t& value) {
   if (begin == end) return false;
   for (const char* p = begin; p != end; ++p) {
     unsigned digit;
-    if (*p >= '0' && *p <= '9') digit = static_cast<unsigned>(*p - '0');
-    else if (base == 16 && *p >= 'a' && *p <= 'f') digit = static_cast<unsigned>(*p - 'a' + 10);
-    else if (base == 16 && *p >= 'A' && *p <= 'F') digit = static_cast<unsigned>(*p - 'A' + 10);
-    else return false;
+    if (*p >= '0' && *p <= '9')
+      digit = static_cast<unsigned>(*p - '0');
+    else if (base == 16 && *p >= 'a' && *p <= 'f')
+      digit = static_cast<unsigned>(*p - 'a' + 10);
+    else if (base == 16 && *p >= 'A' && *p <= 'F')
+      digit = static_cast<unsigned>(*p - 'A' + 10);
+    else
+      return false;
     value = value * base + digit;
   }
   return true;

@@ -24,8 +24,9 @@ bool has_prefix(const char* name, const char* prefix) {
 namespace hv {
 
 // Nodes directly under the root that the guest does not get.
-constexpr const char* kDroppedRootChildren[] = {"platform-bus", "fw-cfg", "pcie", "flash", "pmu", "virtio_mmio",
-                                                 "gpio-keys", "pl061", "pl031", "memory", "chosen"};
+constexpr const char* kDroppedRootChildren[] = {"platform-bus", "fw-cfg",      "pcie",      "flash",
+                                                "pmu",          "virtio_mmio", "gpio-keys", "pl061",
+                                                "pl031",        "memory",      "chosen"};
 
 bool drop_root_child(const char* name) {
   for (const char* prefix : kDroppedRootChildren)
@@ -38,7 +39,8 @@ bool drop_cpus_child(const char* name, unsigned vcpus) {
   if (has_prefix(name, "cpu-map")) return true;
   if (!has_prefix(name, "cpu@")) return false;
   unsigned index = 0;
-  for (const char* p = name + 4; *p >= '0' && *p <= '9'; ++p) index = index * 10 + static_cast<unsigned>(*p - '0');
+  for (const char* p = name + 4; *p >= '0' && *p <= '9'; ++p)
+    index = index * 10 + static_cast<unsigned>(*p - '0');
   return index >= vcpus;
 }
 
@@ -76,8 +78,8 @@ unsigned count_cpus(const void* dtb) {
 }
 
 // Writes the guest's DTB into `out`; returns its size, or 0 with a message on error.
-unsigned long build_guest_dt(const void* host_dtb, unsigned long host_dtb_max, const GuestDtInput& input, void* out,
-                             unsigned long out_capacity) {
+unsigned long build_guest_dt(const void* host_dtb, unsigned long host_dtb_max, const GuestDtInput& input,
+                             void* out, unsigned long out_capacity) {
   using Kind = arm::fdt::Token::Kind;
   if (!arm::fdt::Reader::valid(host_dtb, host_dtb_max)) {
     printf("hypervisor: no valid device tree from QEMU\n");

@@ -33,18 +33,18 @@ namespace {
 
 // QEMU virt (hw/arm/virt.c memory map).
 constexpr uint64_t kRamBase = 0x4000'0000;
-constexpr uint64_t kHostDtb = kRamBase;              // QEMU's DTB for an ELF image
+constexpr uint64_t kHostDtb = kRamBase;  // QEMU's DTB for an ELF image
 constexpr uint64_t kHostDtbMaxSize = 0x10'0000;
-constexpr uint64_t kConfigAddress = 0x4010'0000;     // hv.cfg (tools/run-hypervisor)
+constexpr uint64_t kConfigAddress = 0x4010'0000;  // hv.cfg (tools/run-hypervisor)
 constexpr uint64_t kConfigMaxSize = 0x1'0000;
-constexpr uint64_t kGuestRamBase = 0x4100'0000;      // below: the hypervisor's own memory
+constexpr uint64_t kGuestRamBase = 0x4100'0000;  // below: the hypervisor's own memory
 constexpr uint64_t kGicDistributor = 0x0800'0000;
 constexpr uint64_t kGicDistributorSize = 0x1'0000;
 constexpr uint64_t kGicRedistributors = 0x080a'0000;
 constexpr uint64_t kGicRedistributorStride = 0x2'0000;
 constexpr uint64_t kUartBase = 0x0900'0000;
-constexpr uint32_t kUartIntid = 33;                  // SPI 1
-constexpr uint64_t kGuestDtbSize = 0x20'0000;        // the guest's DTB: the last 2 MiB of RAM
+constexpr uint32_t kUartIntid = 33;            // SPI 1
+constexpr uint64_t kGuestDtbSize = 0x20'0000;  // the guest's DTB: the last 2 MiB of RAM
 constexpr uint32_t kMaxIntid = 1019;
 
 // arm64 Image header (Linux Documentation/arch/arm64/booting.rst).
@@ -101,7 +101,8 @@ uint64_t ram_end_from_dtb(const void* dtb) {
     using Kind = arm::fdt::Token::Kind;
     if (token.kind == Kind::End || token.kind == Kind::Error) return 0;
     if (token.kind == Kind::BeginNode) in_memory = hv::has_prefix(token.name, "memory@");
-    if (token.kind == Kind::Property && in_memory && arm::fdt::strings_equal(token.name, "reg") && token.size >= 16) {
+    if (token.kind == Kind::Property && in_memory && arm::fdt::strings_equal(token.name, "reg") &&
+        token.size >= 16) {
       const uint64_t base = (uint64_t{arm::fdt::cell(token.data, 0)} << 32) | arm::fdt::cell(token.data, 1);
       const uint64_t size = (uint64_t{arm::fdt::cell(token.data, 2)} << 32) | arm::fdt::cell(token.data, 3);
       return base + size;
@@ -109,7 +110,9 @@ uint64_t ram_end_from_dtb(const void* dtb) {
   }
 }
 
-bool overlaps(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size) { return a < b + b_size && b < a + a_size; }
+bool overlaps(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size) {
+  return a < b + b_size && b < a + a_size;
+}
 
 // Validates the configuration against memory, builds stage 2 and the guest's DTB.
 bool prepare_vm(unsigned physical_cpus) {
@@ -126,7 +129,8 @@ bool prepare_vm(unsigned physical_cpus) {
   hv::Config& config = vm.config;
   vm.ram_end = ram_end_from_dtb(reinterpret_cast<const void*>(kHostDtb));
   if (vm.ram_end <= kGuestRamBase + 2 * kGuestDtbSize) {
-    printf("hypervisor: not enough RAM for a guest (RAM ends at 0x%llx)\n", static_cast<unsigned long long>(vm.ram_end));
+    printf("hypervisor: not enough RAM for a guest (RAM ends at 0x%llx)\n",
+           static_cast<unsigned long long>(vm.ram_end));
     return false;
   }
   if (config.cpus > physical_cpus) {
@@ -139,8 +143,10 @@ bool prepare_vm(unsigned physical_cpus) {
   if (header->magic == kImageMagic) {
     kernel_size = header->image_size != 0 ? header->image_size : 0x100'0000;
     if (((config.kernel - header->text_offset) & 0x1f'ffff) != 0) {
-      printf("hypervisor: an arm64 Image must sit text_offset (0x%llx) above a 2 MiB boundary; kernel=0x%llx\n",
-             static_cast<unsigned long long>(header->text_offset), static_cast<unsigned long long>(config.kernel));
+      printf(
+          "hypervisor: an arm64 Image must sit text_offset (0x%llx) above a 2 MiB boundary; kernel=0x%llx\n",
+          static_cast<unsigned long long>(header->text_offset),
+          static_cast<unsigned long long>(config.kernel));
       return false;
     }
     printf("hypervisor: arm64 Image at 0x%llx, %llu bytes\n", static_cast<unsigned long long>(config.kernel),
@@ -159,7 +165,8 @@ bool prepare_vm(unsigned physical_cpus) {
   if (config.initrd != 0 && (config.initrd < kGuestRamBase || config.initrd + config.initrd_size > vm.dtb ||
                              overlaps(config.initrd, config.initrd_size, config.kernel, kernel_size))) {
     printf("hypervisor: initrd=0x%llx (+%llu) overlaps the kernel or leaves guest RAM\n",
-           static_cast<unsigned long long>(config.initrd), static_cast<unsigned long long>(config.initrd_size));
+           static_cast<unsigned long long>(config.initrd),
+           static_cast<unsigned long long>(config.initrd_size));
     return false;
   }
 
@@ -168,7 +175,8 @@ bool prepare_vm(unsigned physical_cpus) {
   const arm::MapError errors[] = {
       stage2.map(kGuestRamBase, kGuestRamBase, guest_ram_size, arm::kGuestRam),
       stage2.map(kGicDistributor, kGicDistributor, kGicDistributorSize, arm::kDeviceMemory),
-      stage2.map(kGicRedistributors, kGicRedistributors, physical_cpus * kGicRedistributorStride, arm::kDeviceMemory),
+      stage2.map(kGicRedistributors, kGicRedistributors, physical_cpus * kGicRedistributorStride,
+                 arm::kDeviceMemory),
   };
   for (arm::MapError error : errors) {
     if (error != arm::MapError::None) {
@@ -187,14 +195,15 @@ bool prepare_vm(unsigned physical_cpus) {
     dt.initrd_start = config.initrd;
     dt.initrd_end = config.initrd + config.initrd_size;
   }
-  const unsigned long dtb_size = hv::build_guest_dt(reinterpret_cast<const void*>(kHostDtb), kHostDtbMaxSize, dt,
-                                                    reinterpret_cast<void*>(vm.dtb), kGuestDtbSize);
+  const unsigned long dtb_size = hv::build_guest_dt(reinterpret_cast<const void*>(kHostDtb), kHostDtbMaxSize,
+                                                    dt, reinterpret_cast<void*>(vm.dtb), kGuestDtbSize);
   if (dtb_size == 0) return false;
   printf("hypervisor: guest RAM 0x%llx-0x%llx, DTB at 0x%llx (%lu bytes), %u vCPU(s)\n",
          static_cast<unsigned long long>(kGuestRamBase), static_cast<unsigned long long>(vm.ram_end),
          static_cast<unsigned long long>(vm.dtb), dtb_size, config.cpus);
 
-  for (unsigned i = 0; i < config.cpus; ++i) vm.psci_vcpus[i] = {.mpidr = i, .state = arm::psci::AffinityState::Off};
+  for (unsigned i = 0; i < config.cpus; ++i)
+    vm.psci_vcpus[i] = {.mpidr = i, .state = arm::psci::AffinityState::Off};
   vm.guest_ram[0] = {kGuestRamBase, guest_ram_size};
   vm.calls.psci.vcpus = {vm.psci_vcpus, config.cpus};
   vm.calls.psci.memory = vm.guest_ram;
@@ -255,13 +264,17 @@ void forward_physical_interrupt(arm::VCpu& vcpu, arm::PhysicalGic& gic) {
     vcpu.inject_interrupt({.intid = intid});
     return;
   }
-  if (!vcpu.inject_interrupt({.intid = intid, .hardware = true, .physical_intid = intid})) gic.deactivate(intid);
+  if (!vcpu.inject_interrupt({.intid = intid, .hardware = true, .physical_intid = intid}))
+    gic.deactivate(intid);
 }
 
-bool in_uart(uint64_t address) { return address >= kUartBase && address < kUartBase + hv::EmulatedPl011::kSize; }
+bool in_uart(uint64_t address) {
+  return address >= kUartBase && address < kUartBase + hv::EmulatedPl011::kSize;
+}
 
 void update_uart_interrupt(arm::VCpu& vcpu) {
-  if (vm.uart.interrupt_pending() && !vcpu.has_virtual_interrupt(kUartIntid)) vcpu.inject_interrupt({.intid = kUartIntid});
+  if (vm.uart.interrupt_pending() && !vcpu.has_virtual_interrupt(kUartIntid))
+    vcpu.inject_interrupt({.intid = kUartIntid});
 }
 
 // Registers the hypervisor answers itself: the PMU (owned by the host; reads as zero,

@@ -17,9 +17,9 @@ class EmulatedPl011 {
   static constexpr uint64_t kSize = 0x1000;
 
   // Register offsets (DDI 0183, 3.2 "Summary of registers").
-  static constexpr uint64_t kDr = 0x000, kRsr = 0x004, kFr = 0x018, kIlpr = 0x020, kIbrd = 0x024, kFbrd = 0x028,
-                            kLcrH = 0x02c, kCr = 0x030, kIfls = 0x034, kImsc = 0x038, kRis = 0x03c, kMis = 0x040,
-                            kIcr = 0x044, kDmacr = 0x048, kPeriphId0 = 0xfe0;
+  static constexpr uint64_t kDr = 0x000, kRsr = 0x004, kFr = 0x018, kIlpr = 0x020, kIbrd = 0x024,
+                            kFbrd = 0x028, kLcrH = 0x02c, kCr = 0x030, kIfls = 0x034, kImsc = 0x038,
+                            kRis = 0x03c, kMis = 0x040, kIcr = 0x044, kDmacr = 0x048, kPeriphId0 = 0xfe0;
   // UARTFR bits.
   static constexpr uint32_t kFrRxfe = 1u << 4, kFrTxfe = 1u << 7;
   // Interrupt bits (IMSC, RIS, MIS, ICR).
@@ -32,21 +32,35 @@ class EmulatedPl011 {
 
   uint64_t read(uint64_t offset) const noexcept {
     switch (offset) {
-      case kDr: return 0;  // nothing is ever received
-      case kRsr: return 0;
-      case kFr: return kFrTxfe | kFrRxfe;
-      case kIlpr: return ilpr_;
-      case kIbrd: return ibrd_;
-      case kFbrd: return fbrd_;
-      case kLcrH: return lcr_h_;
-      case kCr: return cr_;
-      case kIfls: return ifls_;
-      case kImsc: return imsc_;
-      case kRis: return raw_status();
-      case kMis: return raw_status() & imsc_;
-      case kDmacr: return dmacr_;
+      case kDr:
+        return 0;  // nothing is ever received
+      case kRsr:
+        return 0;
+      case kFr:
+        return kFrTxfe | kFrRxfe;
+      case kIlpr:
+        return ilpr_;
+      case kIbrd:
+        return ibrd_;
+      case kFbrd:
+        return fbrd_;
+      case kLcrH:
+        return lcr_h_;
+      case kCr:
+        return cr_;
+      case kIfls:
+        return ifls_;
+      case kImsc:
+        return imsc_;
+      case kRis:
+        return raw_status();
+      case kMis:
+        return raw_status() & imsc_;
+      case kDmacr:
+        return dmacr_;
       default:
-        if (offset >= kPeriphId0 && offset < kSize && (offset & 3) == 0) return kIdRegisters[(offset - kPeriphId0) / 4];
+        if (offset >= kPeriphId0 && offset < kSize && (offset & 3) == 0)
+          return kIdRegisters[(offset - kPeriphId0) / 4];
         return 0;
     }
   }
@@ -54,16 +68,36 @@ class EmulatedPl011 {
   void write(uint64_t offset, uint64_t value) noexcept {
     const auto v = static_cast<uint32_t>(value);
     switch (offset) {
-      case kDr: output_(static_cast<char>(v & 0xff)); ++characters_written_; break;
-      case kIlpr: ilpr_ = v & 0xff; break;
-      case kIbrd: ibrd_ = v & 0xffff; break;
-      case kFbrd: fbrd_ = v & 0x3f; break;
-      case kLcrH: lcr_h_ = v & 0xff; break;
-      case kCr: cr_ = v & 0xffff; break;
-      case kIfls: ifls_ = v & 0x3f; break;
-      case kImsc: imsc_ = v & 0x7ff; break;
-      case kDmacr: dmacr_ = v & 0x7; break;
-      default: break;  // RSR/ECR clears errors (there are none), ICR clears nothing that stays
+      case kDr:
+        output_(static_cast<char>(v & 0xff));
+        ++characters_written_;
+        break;
+      case kIlpr:
+        ilpr_ = v & 0xff;
+        break;
+      case kIbrd:
+        ibrd_ = v & 0xffff;
+        break;
+      case kFbrd:
+        fbrd_ = v & 0x3f;
+        break;
+      case kLcrH:
+        lcr_h_ = v & 0xff;
+        break;
+      case kCr:
+        cr_ = v & 0xffff;
+        break;
+      case kIfls:
+        ifls_ = v & 0x3f;
+        break;
+      case kImsc:
+        imsc_ = v & 0x7ff;
+        break;
+      case kDmacr:
+        dmacr_ = v & 0x7;
+        break;
+      default:
+        break;  // RSR/ECR clears errors (there are none), ICR clears nothing that stays
     }
   }
 

@@ -24,7 +24,8 @@ class ExitStats {
   void print() const {
     uint64_t total = 0;
     for (uint64_t count : counts_) total += count;
-    printf("hypervisor: %llu exits reached the exit loop, by type:\n", static_cast<unsigned long long>(total));
+    printf("hypervisor: %llu exits reached the exit loop, by type:\n",
+           static_cast<unsigned long long>(total));
     bool printed[kKinds] = {};
     for (;;) {
       unsigned best = kKinds;

@@ -58,9 +58,9 @@ constexpr std::uint32_t cell(const std::uint8_t* data, std::size_t index) noexce
 struct Token {
   enum class Kind : std::uint8_t { BeginNode, EndNode, Property, End, Error };
   Kind kind = Kind::End;
-  const char* name = nullptr;           // node name (unit address included) or property name
-  const std::uint8_t* data = nullptr;   // property value
-  std::uint32_t size = 0;               // property value size in bytes
+  const char* name = nullptr;          // node name (unit address included) or property name
+  const std::uint8_t* data = nullptr;  // property value
+  std::uint32_t size = 0;              // property value size in bytes
 };
 
 class Reader {

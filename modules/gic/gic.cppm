@@ -45,13 +45,17 @@ struct VirtualInterrupt {
 constexpr std::uint64_t list_register_value(const VirtualInterrupt& interrupt) noexcept {
   using namespace ich_lr;
   std::uint64_t value = (std::uint64_t{interrupt.intid} << kVirtualIntidShift) |
-                        (std::uint64_t{interrupt.priority} << kPriorityShift) | (kStatePending << kStateShift);
+                        (std::uint64_t{interrupt.priority} << kPriorityShift) |
+                        (kStatePending << kStateShift);
   if (interrupt.group1) value |= kGroup1;
-  if (interrupt.hardware) value |= kHardware | (std::uint64_t{interrupt.physical_intid & 0x1fff} << kPhysicalIntidShift);
+  if (interrupt.hardware)
+    value |= kHardware | (std::uint64_t{interrupt.physical_intid & 0x1fff} << kPhysicalIntidShift);
   return value;
 }
 constexpr bool list_register_free(std::uint64_t value) noexcept { return (value & ich_lr::kStateMask) == 0; }
-constexpr std::uint32_t list_register_intid(std::uint64_t value) noexcept { return static_cast<std::uint32_t>(value); }
+constexpr std::uint32_t list_register_intid(std::uint64_t value) noexcept {
+  return static_cast<std::uint32_t>(value);
+}
 
 // The guest's virtual CPU interface, kept in the vCPU while it is not on a CPU.
 struct VgicState {
@@ -63,13 +67,15 @@ struct VgicState {
 };
 
 namespace detail {
-template <unsigned N> inline std::uint64_t read_lr() noexcept {
+template <unsigned N>
+inline std::uint64_t read_lr() noexcept {
   if constexpr (N == 0) return read_sysreg<SysReg::ICH_LR0_EL2>();
   if constexpr (N == 1) return read_sysreg<SysReg::ICH_LR1_EL2>();
   if constexpr (N == 2) return read_sysreg<SysReg::ICH_LR2_EL2>();
   if constexpr (N == 3) return read_sysreg<SysReg::ICH_LR3_EL2>();
 }
-template <unsigned N> inline void write_lr(std::uint64_t value) noexcept {
+template <unsigned N>
+inline void write_lr(std::uint64_t value) noexcept {
   if constexpr (N == 0) write_sysreg<SysReg::ICH_LR0_EL2>(value);
   if constexpr (N == 1) write_sysreg<SysReg::ICH_LR1_EL2>(value);
   if constexpr (N == 2) write_sysreg<SysReg::ICH_LR2_EL2>(value);
@@ -79,18 +85,30 @@ template <unsigned N> inline void write_lr(std::uint64_t value) noexcept {
 
 inline std::uint64_t read_list_register(unsigned n) noexcept {
   switch (n) {
-    case 0: return detail::read_lr<0>();
-    case 1: return detail::read_lr<1>();
-    case 2: return detail::read_lr<2>();
-    default: return detail::read_lr<3>();
+    case 0:
+      return detail::read_lr<0>();
+    case 1:
+      return detail::read_lr<1>();
+    case 2:
+      return detail::read_lr<2>();
+    default:
+      return detail::read_lr<3>();
   }
 }
 inline void write_list_register(unsigned n, std::uint64_t value) noexcept {
   switch (n) {
-    case 0: detail::write_lr<0>(value); break;
-    case 1: detail::write_lr<1>(value); break;
-    case 2: detail::write_lr<2>(value); break;
-    default: detail::write_lr<3>(value); break;
+    case 0:
+      detail::write_lr<0>(value);
+      break;
+    case 1:
+      detail::write_lr<1>(value);
+      break;
+    case 2:
+      detail::write_lr<2>(value);
+      break;
+    default:
+      detail::write_lr<3>(value);
+      break;
   }
 }
 
@@ -156,7 +174,9 @@ class PhysicalGic {
     write32(redistributor_ + kSgiFrameOffset + kGicrIcenabler0, 1u << intid);
   }
 
-  std::uint32_t acknowledge() noexcept { return static_cast<std::uint32_t>(read_sysreg<SysReg::ICC_IAR1_EL1>()); }
+  std::uint32_t acknowledge() noexcept {
+    return static_cast<std::uint32_t>(read_sysreg<SysReg::ICC_IAR1_EL1>());
+  }
   // With split EOI, only drops the running priority; deactivate() or a guest's
   // deactivation of a hardware-linked virtual interrupt deactivates it.
   void end_of_interrupt(std::uint32_t intid) noexcept { write_sysreg<SysReg::ICC_EOIR1_EL1>(intid); }

@@ -16,29 +16,29 @@ export namespace arm {
 
 // HCR_EL2 fields (Arm ARM D19.2, "HCR_EL2").
 namespace hcr {
-inline constexpr std::uint64_t kVm = 1ull << 0;     // stage 2 translation on
-inline constexpr std::uint64_t kSwio = 1ull << 1;   // set/way invalidate as clean+invalidate
-inline constexpr std::uint64_t kFmo = 1ull << 3;    // physical FIQ to EL2, virtual FIQ on
-inline constexpr std::uint64_t kImo = 1ull << 4;    // physical IRQ to EL2, virtual IRQ on
-inline constexpr std::uint64_t kAmo = 1ull << 5;    // SError to EL2, virtual SError on
+inline constexpr std::uint64_t kVm = 1ull << 0;    // stage 2 translation on
+inline constexpr std::uint64_t kSwio = 1ull << 1;  // set/way invalidate as clean+invalidate
+inline constexpr std::uint64_t kFmo = 1ull << 3;   // physical FIQ to EL2, virtual FIQ on
+inline constexpr std::uint64_t kImo = 1ull << 4;   // physical IRQ to EL2, virtual IRQ on
+inline constexpr std::uint64_t kAmo = 1ull << 5;   // SError to EL2, virtual SError on
 inline constexpr std::uint64_t kVf = 1ull << 6;
 inline constexpr std::uint64_t kVi = 1ull << 7;
 inline constexpr std::uint64_t kVse = 1ull << 8;
-inline constexpr std::uint64_t kFb = 1ull << 9;     // broadcast TLB/cache maintenance
+inline constexpr std::uint64_t kFb = 1ull << 9;         // broadcast TLB/cache maintenance
 inline constexpr std::uint64_t kBsuInner = 1ull << 10;  // BSU = 0b01: inner shareable
-inline constexpr std::uint64_t kTwi = 1ull << 13;   // trap WFI
-inline constexpr std::uint64_t kTwe = 1ull << 14;   // trap WFE
-inline constexpr std::uint64_t kTid3 = 1ull << 18;  // trap ID group 3
-inline constexpr std::uint64_t kTsc = 1ull << 19;   // trap SMC
-inline constexpr std::uint64_t kTidcp = 1ull << 20; // trap implementation defined sysregs
-inline constexpr std::uint64_t kTacr = 1ull << 21;  // trap ACTLR_EL1
-inline constexpr std::uint64_t kTsw = 1ull << 22;   // trap set/way cache maintenance
+inline constexpr std::uint64_t kTwi = 1ull << 13;       // trap WFI
+inline constexpr std::uint64_t kTwe = 1ull << 14;       // trap WFE
+inline constexpr std::uint64_t kTid3 = 1ull << 18;      // trap ID group 3
+inline constexpr std::uint64_t kTsc = 1ull << 19;       // trap SMC
+inline constexpr std::uint64_t kTidcp = 1ull << 20;     // trap implementation defined sysregs
+inline constexpr std::uint64_t kTacr = 1ull << 21;      // trap ACTLR_EL1
+inline constexpr std::uint64_t kTsw = 1ull << 22;       // trap set/way cache maintenance
 inline constexpr std::uint64_t kTvm = 1ull << 26;
 inline constexpr std::uint64_t kTge = 1ull << 27;
-inline constexpr std::uint64_t kRw = 1ull << 31;    // EL1 is AArch64
+inline constexpr std::uint64_t kRw = 1ull << 31;  // EL1 is AArch64
 inline constexpr std::uint64_t kE2h = 1ull << 34;
-inline constexpr std::uint64_t kApk = 1ull << 40;   // don't trap pointer authentication keys
-inline constexpr std::uint64_t kApi = 1ull << 41;   // don't trap pointer authentication instructions
+inline constexpr std::uint64_t kApk = 1ull << 40;  // don't trap pointer authentication keys
+inline constexpr std::uint64_t kApi = 1ull << 41;  // don't trap pointer authentication instructions
 }  // namespace hcr
 
 // CPTR_EL2 fields without VHE (Arm ARM D19.2, "CPTR_EL2", E2H == 0).
@@ -53,9 +53,9 @@ inline constexpr std::uint64_t kTam = 1ull << 30;  // trap activity monitors
 
 // MDCR_EL2 fields (Arm ARM D19.2, "MDCR_EL2").
 namespace mdcr {
-inline constexpr unsigned kHpmnShift = 0;          // counters [HPMN-1:0] belong to EL1
-inline constexpr std::uint64_t kTpmcr = 1ull << 5; // trap PMCR_EL0
-inline constexpr std::uint64_t kTpm = 1ull << 6;   // trap PMU registers
+inline constexpr unsigned kHpmnShift = 0;           // counters [HPMN-1:0] belong to EL1
+inline constexpr std::uint64_t kTpmcr = 1ull << 5;  // trap PMCR_EL0
+inline constexpr std::uint64_t kTpm = 1ull << 6;    // trap PMU registers
 inline constexpr std::uint64_t kHpme = 1ull << 7;
 }  // namespace mdcr
 
@@ -89,17 +89,17 @@ inline constexpr std::uint64_t kIccSreEl2 = 0b1111;
 
 // What probe() found. Every field comes from an ID register (Arm ARM D19.2).
 struct HardwareFeatures {
-  bool el2_implemented = false;     // ID_AA64PFR0_EL1.EL2 != 0
-  bool el1_aarch64 = false;         // ID_AA64PFR0_EL1.EL1 != 0
-  bool vhe = false;                 // ID_AA64MMFR1_EL1.VH
-  bool fp = false;                  // ID_AA64PFR0_EL1.FP != 0xf
-  bool advanced_simd = false;       // ID_AA64PFR0_EL1.AdvSIMD != 0xf
-  bool sve = false;                 // ID_AA64PFR0_EL1.SVE != 0
-  bool gic_system_registers = false;  // ID_AA64PFR0_EL1.GIC != 0
-  unsigned physical_address_bits = 0; // from ID_AA64MMFR0_EL1.PARange
-  std::uint8_t pa_range = 0;          // the raw PARange field, for VTCR_EL2.PS
-  unsigned vmid_bits = 8;             // ID_AA64MMFR1_EL1.VMIDBits: 8 or 16
-  unsigned pmu_counters = 0;          // PMCR_EL0.N
+  bool el2_implemented = false;        // ID_AA64PFR0_EL1.EL2 != 0
+  bool el1_aarch64 = false;            // ID_AA64PFR0_EL1.EL1 != 0
+  bool vhe = false;                    // ID_AA64MMFR1_EL1.VH
+  bool fp = false;                     // ID_AA64PFR0_EL1.FP != 0xf
+  bool advanced_simd = false;          // ID_AA64PFR0_EL1.AdvSIMD != 0xf
+  bool sve = false;                    // ID_AA64PFR0_EL1.SVE != 0
+  bool gic_system_registers = false;   // ID_AA64PFR0_EL1.GIC != 0
+  unsigned physical_address_bits = 0;  // from ID_AA64MMFR0_EL1.PARange
+  std::uint8_t pa_range = 0;           // the raw PARange field, for VTCR_EL2.PS
+  unsigned vmid_bits = 8;              // ID_AA64MMFR1_EL1.VMIDBits: 8 or 16
+  unsigned pmu_counters = 0;           // PMCR_EL0.N
 };
 
 // ID_AA64MMFR0_EL1.PARange encodings to address bits.
@@ -169,8 +169,8 @@ constexpr El2Config default_el2_config(const HardwareFeatures& features, std::ui
 }
 
 inline El2Config read_el2_config() noexcept {
-  return El2Config{read_sysreg<SysReg::VBAR_EL2>(), read_sysreg<SysReg::HCR_EL2>(),
-                   read_sysreg<SysReg::MDCR_EL2>(), read_sysreg<SysReg::CPTR_EL2>(),
+  return El2Config{read_sysreg<SysReg::VBAR_EL2>(),    read_sysreg<SysReg::HCR_EL2>(),
+                   read_sysreg<SysReg::MDCR_EL2>(),    read_sysreg<SysReg::CPTR_EL2>(),
                    read_sysreg<SysReg::CNTHCTL_EL2>(), read_sysreg<SysReg::VTCR_EL2>()};
 }
 

@@ -25,7 +25,8 @@ inline constexpr std::size_t kSysRegCount = static_cast<std::size_t>(SysReg::Cou
 inline std::uint64_t host_sysreg_file[kSysRegCount] = {};
 #endif
 
-template <SysReg R> inline std::uint64_t read_sysreg() noexcept {
+template <SysReg R>
+inline std::uint64_t read_sysreg() noexcept {
 #if defined(__aarch64__)
   std::uint64_t value = 0;
 #define ARM_SYSREG(name, spelling) \
@@ -38,7 +39,8 @@ template <SysReg R> inline std::uint64_t read_sysreg() noexcept {
 #endif
 }
 
-template <SysReg R> inline void write_sysreg(std::uint64_t value) noexcept {
+template <SysReg R>
+inline void write_sysreg(std::uint64_t value) noexcept {
 #if defined(__aarch64__)
 #define ARM_SYSREG(name, spelling) \
   if constexpr (R == SysReg::name) asm volatile("msr " #spelling ", %0" : : "r"(value));

@@ -48,15 +48,15 @@ inline constexpr MemoryAttributes kDeviceMemory{MemoryType::Device, true, false}
 // Stage-2 descriptor fields.
 namespace s2desc {
 inline constexpr std::uint64_t kValid = 1ull << 0;
-inline constexpr std::uint64_t kTableOrPage = 1ull << 1;  // at level 3: page; levels 0-2: table
-inline constexpr unsigned kMemAttrShift = 2;               // MemAttr[3:0] (HCR_EL2.FWB == 0)
+inline constexpr std::uint64_t kTableOrPage = 1ull << 1;          // at level 3: page; levels 0-2: table
+inline constexpr unsigned kMemAttrShift = 2;                      // MemAttr[3:0] (HCR_EL2.FWB == 0)
 inline constexpr std::uint64_t kMemAttrNormalWriteBack = 0b1111;  // outer WB, inner WB
 inline constexpr std::uint64_t kMemAttrDeviceNgnre = 0b0001;
 inline constexpr std::uint64_t kS2apRead = 1ull << 6;
 inline constexpr std::uint64_t kS2apWrite = 1ull << 7;
 inline constexpr std::uint64_t kShInner = 0b11ull << 8;
 inline constexpr std::uint64_t kAccessFlag = 1ull << 10;
-inline constexpr std::uint64_t kExecuteNever = 1ull << 54;  // XN[1] (XN[0] only with FEAT_XNX)
+inline constexpr std::uint64_t kExecuteNever = 1ull << 54;               // XN[1] (XN[0] only with FEAT_XNX)
 inline constexpr std::uint64_t kAddressMask = 0x0000'ffff'ffff'f000ull;  // OA[47:12]
 }  // namespace s2desc
 
@@ -97,7 +97,8 @@ class Stage2Table {
   bool valid() const noexcept { return root_ != nullptr; }
 
   // Maps [ipa, ipa + size) to [pa, pa + size). Addresses and size must be 4 KiB aligned.
-  MapError map(std::uint64_t ipa, std::uint64_t pa, std::uint64_t size, MemoryAttributes attributes) noexcept {
+  MapError map(std::uint64_t ipa, std::uint64_t pa, std::uint64_t size,
+               MemoryAttributes attributes) noexcept {
     if (!valid()) return MapError::OutOfPages;
     if ((ipa | pa | size) & (kPageSize - 1)) return MapError::Unaligned;
     if (ipa + size > (std::uint64_t{1} << kIpaBits) || ipa + size < ipa) return MapError::OutOfRange;
@@ -130,7 +131,8 @@ class Stage2Table {
       const bool is_table = level < 3 && (descriptor & s2desc::kTableOrPage) != 0;
       if (!is_table) {
         const std::uint64_t offset = ipa & (block_size(level) - 1);
-        return {true, (descriptor & s2desc::kAddressMask & ~(block_size(level) - 1)) + offset, descriptor, level};
+        return {true, (descriptor & s2desc::kAddressMask & ~(block_size(level) - 1)) + offset, descriptor,
+                level};
       }
       table = reinterpret_cast<const std::uint64_t*>(descriptor & s2desc::kAddressMask);
     }
@@ -144,7 +146,9 @@ class Stage2Table {
   std::uint16_t vmid() const noexcept { return vmid_; }
 
  private:
-  static constexpr std::uint64_t block_size(unsigned level) noexcept { return std::uint64_t{1} << (12 + 9 * (3 - level)); }
+  static constexpr std::uint64_t block_size(unsigned level) noexcept {
+    return std::uint64_t{1} << (12 + 9 * (3 - level));
+  }
   static constexpr unsigned index(std::uint64_t ipa, unsigned level) noexcept {
     return static_cast<unsigned>((ipa >> (12 + 9 * (3 - level))) & (kEntriesPerTable - 1));
   }

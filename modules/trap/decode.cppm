@@ -42,10 +42,9 @@ inline std::uint8_t length_of(const Esr& esr) noexcept {
 template <class Call, class Out>
 Call& emplace_call(Out& out, const Esr& esr, const GuestRegisters& regs) noexcept {
   const auto& x = regs.x;
-  return out.template emplace<Call>(static_cast<std::uint16_t>(bits(esr.iss(), 15, 0)),
-                                    std::uint64_t{x[0]}, std::uint64_t{x[1]}, std::uint64_t{x[2]},
-                                    std::uint64_t{x[3]}, std::uint64_t{x[4]}, std::uint64_t{x[5]},
-                                    std::uint64_t{x[6]});
+  return out.template emplace<Call>(static_cast<std::uint16_t>(bits(esr.iss(), 15, 0)), std::uint64_t{x[0]},
+                                    std::uint64_t{x[1]}, std::uint64_t{x[2]}, std::uint64_t{x[3]},
+                                    std::uint64_t{x[4]}, std::uint64_t{x[5]}, std::uint64_t{x[6]});
 }
 
 template <class Call, class Out>
@@ -96,8 +95,7 @@ Out decode_sysreg(const Esr& esr, const GuestRegisters& regs) noexcept {
 }
 
 template <class Out>
-Out decode_instruction_abort(const Syndrome& syndrome, const Esr& esr,
-                                          const GuestRegisters& regs) noexcept {
+Out decode_instruction_abort(const Syndrome& syndrome, const Esr& esr, const GuestRegisters& regs) noexcept {
   const InstructionAbortIss iss{esr.iss()};
   const FaultStatus fault = iss.ifsc();
   if (fault.kind() == FaultKind::Reserved || fault.kind() == FaultKind::Debug)
@@ -124,7 +122,8 @@ constexpr bool emulatable_mmio(DataAbortIss iss, const FaultAddress& address) no
 
 // decode_data_abort()'s MMIO case, in place; false for every other data abort.
 template <class Out>
-bool emplace_mmio_abort(Out& out, const Syndrome& syndrome, const Esr& esr, const GuestRegisters& regs) noexcept {
+bool emplace_mmio_abort(Out& out, const Syndrome& syndrome, const Esr& esr,
+                        const GuestRegisters& regs) noexcept {
   const DataAbortIss iss{esr.iss()};
   if (!iss.isv() || iss.s1ptw()) return false;
   const FaultStatus fault = iss.dfsc();
@@ -136,8 +135,7 @@ bool emplace_mmio_abort(Out& out, const Syndrome& syndrome, const Esr& esr, cons
 }
 
 template <class Out>
-Out decode_data_abort(const Syndrome& syndrome, const Esr& esr,
-                                   const GuestRegisters& regs) noexcept {
+Out decode_data_abort(const Syndrome& syndrome, const Esr& esr, const GuestRegisters& regs) noexcept {
   const DataAbortIss iss{esr.iss()};
   const FaultStatus fault = iss.dfsc();
   if (fault.kind() == FaultKind::Reserved || fault.kind() == FaultKind::Debug)
@@ -255,7 +253,8 @@ template <class Out, class ReadAddresses>
                                              ReadAddresses& read_addresses) noexcept {
   const Esr esr{esr_value};
   const Syndrome syndrome = read_addresses(esr_value);
-  if (esr.ec() == ExceptionClass::DataAbortLower && !from_aarch32(regs) && emplace_mmio_abort(out, syndrome, esr, regs))
+  if (esr.ec() == ExceptionClass::DataAbortLower && !from_aarch32(regs) &&
+      emplace_mmio_abort(out, syndrome, esr, regs))
     return;
   new (&out) Out(decode<Out>(syndrome, regs));
 }

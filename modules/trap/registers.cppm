@@ -13,9 +13,9 @@ export namespace arm {
 inline constexpr unsigned kZeroRegister = 31;
 
 struct GuestRegisters {
-  std::uint64_t x[31] = {};    // x0..x30
-  std::uint64_t pc = 0;        // ELR_EL2 at the exit: the preferred return address
-  std::uint64_t pstate = 0;    // SPSR_EL2 at the exit
+  std::uint64_t x[31] = {};  // x0..x30
+  std::uint64_t pc = 0;      // ELR_EL2 at the exit: the preferred return address
+  std::uint64_t pstate = 0;  // SPSR_EL2 at the exit
 
   constexpr std::uint64_t read(unsigned n) const noexcept { return n >= kZeroRegister ? 0 : x[n]; }
   constexpr void write(unsigned n, std::uint64_t value) noexcept {

@@ -16,12 +16,14 @@ export namespace arm {
 // The guest's EL1 and EL0 system registers a guest OS uses, the virtual timer, and the
 // identity it reads (VMPIDR_EL2/VPIDR_EL2 stand in for MPIDR_EL1/MIDR_EL1).
 inline constexpr SysReg kEl1ContextRegisters[] = {
-    SysReg::SCTLR_EL1,    SysReg::ACTLR_EL1,     SysReg::CPACR_EL1,   SysReg::TTBR0_EL1,  SysReg::TTBR1_EL1,
-    SysReg::TCR_EL1,      SysReg::MAIR_EL1,      SysReg::AMAIR_EL1,   SysReg::VBAR_EL1,   SysReg::CONTEXTIDR_EL1,
-    SysReg::TPIDR_EL0,    SysReg::TPIDRRO_EL0,   SysReg::TPIDR_EL1,   SysReg::ESR_EL1,    SysReg::FAR_EL1,
-    SysReg::AFSR0_EL1,    SysReg::AFSR1_EL1,     SysReg::PAR_EL1,     SysReg::CNTKCTL_EL1, SysReg::CSSELR_EL1,
-    SysReg::MDSCR_EL1,    SysReg::SP_EL0,        SysReg::SP_EL1,      SysReg::ELR_EL1,    SysReg::SPSR_EL1,
-    SysReg::CNTV_CTL_EL0, SysReg::CNTV_CVAL_EL0, SysReg::CNTVOFF_EL2, SysReg::VMPIDR_EL2, SysReg::VPIDR_EL2,
+    SysReg::SCTLR_EL1,  SysReg::ACTLR_EL1,      SysReg::CPACR_EL1,     SysReg::TTBR0_EL1,
+    SysReg::TTBR1_EL1,  SysReg::TCR_EL1,        SysReg::MAIR_EL1,      SysReg::AMAIR_EL1,
+    SysReg::VBAR_EL1,   SysReg::CONTEXTIDR_EL1, SysReg::TPIDR_EL0,     SysReg::TPIDRRO_EL0,
+    SysReg::TPIDR_EL1,  SysReg::ESR_EL1,        SysReg::FAR_EL1,       SysReg::AFSR0_EL1,
+    SysReg::AFSR1_EL1,  SysReg::PAR_EL1,        SysReg::CNTKCTL_EL1,   SysReg::CSSELR_EL1,
+    SysReg::MDSCR_EL1,  SysReg::SP_EL0,         SysReg::SP_EL1,        SysReg::ELR_EL1,
+    SysReg::SPSR_EL1,   SysReg::CNTV_CTL_EL0,   SysReg::CNTV_CVAL_EL0, SysReg::CNTVOFF_EL2,
+    SysReg::VMPIDR_EL2, SysReg::VPIDR_EL2,
 };
 inline constexpr std::size_t kEl1ContextSize = sizeof(kEl1ContextRegisters) / sizeof(kEl1ContextRegisters[0]);
 
@@ -34,24 +36,28 @@ constexpr std::size_t el1_index(SysReg reg) noexcept {
 // Values of kEl1ContextRegisters, in that order.
 struct El1Context {
   std::uint64_t values[kEl1ContextSize] = {};
-  template <SysReg R> constexpr std::uint64_t& at() noexcept {
+  template <SysReg R>
+  constexpr std::uint64_t& at() noexcept {
     static_assert(el1_index(R) < kEl1ContextSize, "not part of the EL1 context");
     return values[el1_index(R)];
   }
-  template <SysReg R> constexpr std::uint64_t at() const noexcept {
+  template <SysReg R>
+  constexpr std::uint64_t at() const noexcept {
     static_assert(el1_index(R) < kEl1ContextSize, "not part of the EL1 context");
     return values[el1_index(R)];
   }
 };
 
 namespace detail {
-template <std::size_t I = 0> inline void save_el1(El1Context& context) noexcept {
+template <std::size_t I = 0>
+inline void save_el1(El1Context& context) noexcept {
   if constexpr (I < kEl1ContextSize) {
     context.values[I] = read_sysreg<kEl1ContextRegisters[I]>();
     save_el1<I + 1>(context);
   }
 }
-template <std::size_t I = 0> inline void restore_el1(const El1Context& context) noexcept {
+template <std::size_t I = 0>
+inline void restore_el1(const El1Context& context) noexcept {
   if constexpr (I < kEl1ContextSize) {
     write_sysreg<kEl1ContextRegisters[I]>(context.values[I]);
     restore_el1<I + 1>(context);

@@ -97,7 +97,7 @@ class VCpu {
     write_sysreg<SysReg::HCR_EL2>(hcr_);
     const std::uint64_t cnthctl = read_sysreg<SysReg::CNTHCTL_EL2>();
     write_sysreg<SysReg::CNTHCTL_EL2>(config_.physical_timer_passthrough ? cnthctl | cnthctl::kEl1pcen
-                                                                        : cnthctl & ~cnthctl::kEl1pcen);
+                                                                         : cnthctl & ~cnthctl::kEl1pcen);
     instruction_barrier();
     loaded_ = true;
   }
@@ -135,7 +135,8 @@ class VCpu {
   // The same loop without a coroutine: calls on_exit(Exit&) for every exit until it
   // returns false. A reference point for the cost of run(), and for hosts that prefer
   // callbacks.
-  template <class OnExit> void run_with(OnExit&& on_exit) noexcept {
+  template <class OnExit>
+  void run_with(OnExit&& on_exit) noexcept {
     for (;;) {
       if (!on_exit(enter_until_exit())) return;
       complete_exit();
@@ -219,7 +220,8 @@ class VCpu {
     if (auto* call = current_.get_if<SecureMonitorCall>()) return dispatch_call(*call);
     return false;
   }
-  template <class Call> bool dispatch_call(Call& call) noexcept {
+  template <class Call>
+  bool dispatch_call(Call& call) noexcept {
     smccc::CallOutcome outcome = smccc::dispatch(smccc::guest_call(call), *config_.calls);
     if (outcome.is<smccc::NotHandled>()) return false;
     pending_call_from_smc_ = std::is_same_v<Call, SecureMonitorCall>;
@@ -286,13 +288,15 @@ class VCpu {
   }
   // Traps with no emulation: the guest sees the undefined instruction it would have seen
   // on a machine without the feature.
-  template <class Event> void apply_default(const Event&) noexcept {
-    if constexpr (is_one_of<Event, Unhandled, UnknownReason, FpAccessTrap, PointerAuthTrap, IllegalExecutionState,
-                            UnsupportedAArch32, PcAlignmentFault, SpAlignmentFault, Breakpoint, SoftwareStep,
-                            Watchpoint, BrkInstruction>)
+  template <class Event>
+  void apply_default(const Event&) noexcept {
+    if constexpr (is_one_of<Event, Unhandled, UnknownReason, FpAccessTrap, PointerAuthTrap,
+                            IllegalExecutionState, UnsupportedAArch32, PcAlignmentFault, SpAlignmentFault,
+                            Breakpoint, SoftwareStep, Watchpoint, BrkInstruction>)
       inject_undefined_here();
   }
-  template <class T, class... Ts> static constexpr bool is_one_of = (std::is_same_v<T, Ts> || ...);
+  template <class T, class... Ts>
+  static constexpr bool is_one_of = (std::is_same_v<T, Ts> || ...);
 
   void inject_undefined_here() noexcept {
     inject([](auto& regs, auto& el1) { inject_undefined_instruction(regs, el1); });
@@ -300,11 +304,13 @@ class VCpu {
 
   // Runs an arm.trap injection against the guest's EL1 exception registers, which are on
   // the CPU while the vCPU is loaded and in el1_ otherwise.
-  template <class Injection> void inject(Injection&& injection) noexcept {
+  template <class Injection>
+  void inject(Injection&& injection) noexcept {
     El1ExceptionState el1;
     if (loaded_) {
-      el1 = {read_sysreg<SysReg::VBAR_EL1>(), read_sysreg<SysReg::SCTLR_EL1>(), read_sysreg<SysReg::ESR_EL1>(),
-             read_sysreg<SysReg::FAR_EL1>(),  read_sysreg<SysReg::ELR_EL1>(),   read_sysreg<SysReg::SPSR_EL1>()};
+      el1 = {read_sysreg<SysReg::VBAR_EL1>(), read_sysreg<SysReg::SCTLR_EL1>(),
+             read_sysreg<SysReg::ESR_EL1>(),  read_sysreg<SysReg::FAR_EL1>(),
+             read_sysreg<SysReg::ELR_EL1>(),  read_sysreg<SysReg::SPSR_EL1>()};
     } else {
       el1 = {el1_.at<SysReg::VBAR_EL1>(), el1_.at<SysReg::SCTLR_EL1>(), el1_.at<SysReg::ESR_EL1>(),
              el1_.at<SysReg::FAR_EL1>(),  el1_.at<SysReg::ELR_EL1>(),   el1_.at<SysReg::SPSR_EL1>()};

@@ -41,8 +41,14 @@ int main() {
   arm_fpsimd_restore(&marker);
 
   const auto guest = reinterpret_cast<uint64_t>(isolation_guest);
-  arm::VCpu a{{.mpidr = 0, .entry = guest, .argument = 0xa1, .stack = reinterpret_cast<uint64_t>(stack_a + sizeof stack_a)}};
-  arm::VCpu b{{.mpidr = 1, .entry = guest, .argument = 0xb2, .stack = reinterpret_cast<uint64_t>(stack_b + sizeof stack_b)}};
+  arm::VCpu a{{.mpidr = 0,
+               .entry = guest,
+               .argument = 0xa1,
+               .stack = reinterpret_cast<uint64_t>(stack_a + sizeof stack_a)}};
+  arm::VCpu b{{.mpidr = 1,
+               .entry = guest,
+               .argument = 0xb2,
+               .stack = reinterpret_cast<uint64_t>(stack_b + sizeof stack_b)}};
   auto run_a = a.run();
   auto run_b = b.run();
 
@@ -59,11 +65,13 @@ int main() {
   for (int round = 0; round < 2; ++round) {
     a.load();
     ++it_a;
-    SCENARIO_CHECK(expect_hypercall(it_a, round == 0 ? kYield : GUEST_REPORT) == 0 || (printf("vCPU A\n"), false));
+    SCENARIO_CHECK(expect_hypercall(it_a, round == 0 ? kYield : GUEST_REPORT) == 0 ||
+                   (printf("vCPU A\n"), false));
     a.put();
     b.load();
     ++it_b;
-    SCENARIO_CHECK(expect_hypercall(it_b, round == 0 ? kYield : GUEST_REPORT) == 0 || (printf("vCPU B\n"), false));
+    SCENARIO_CHECK(expect_hypercall(it_b, round == 0 ? kYield : GUEST_REPORT) == 0 ||
+                   (printf("vCPU B\n"), false));
     b.put();
   }
   // The saved contexts hold each vCPU's own values.

@@ -23,8 +23,12 @@ struct ExpectedWrite {
   uint64_t value;
 };
 constexpr ExpectedWrite kWrites[] = {
-    {kDevice, 1, 0x88}, {kDevice + 2, 2, 0x7788}, {kDevice + 4, 4, 0x5566'7788},
-    {kDevice + 8, 8, 0x1122'3344'5566'7788}, {kDevice + 16, 8, 0}, {kDevice, 4, 0x5566'7788},
+    {kDevice, 1, 0x88},
+    {kDevice + 2, 2, 0x7788},
+    {kDevice + 4, 4, 0x5566'7788},
+    {kDevice + 8, 8, 0x1122'3344'5566'7788},
+    {kDevice + 16, 8, 0},
+    {kDevice, 4, 0x5566'7788},
 };
 }  // namespace
 
@@ -45,7 +49,8 @@ int main() {
   unsigned reads = 0, writes = 0, undecoded = 0;
   for (arm::Exit& exit : vcpu.run()) {
     if (auto* read = exit.get_if<arm::MmioRead>()) {
-      SCENARIO_CHECK(read->address == kDevice || read->address == kDevice + 8 || read->address == kUnmappedRam);
+      SCENARIO_CHECK(read->address == kDevice || read->address == kDevice + 8 ||
+                     read->address == kUnmappedRam);
       read->complete(kReadValue);
       ++reads;
       continue;
@@ -53,9 +58,10 @@ int main() {
     if (auto* write = exit.get_if<arm::MmioWrite>()) {
       SCENARIO_CHECK(writes < sizeof kWrites / sizeof kWrites[0]);
       const ExpectedWrite& expected = kWrites[writes++];
-      if (write->address != expected.address || write->size != expected.size || write->value != expected.value) {
-        printf("write %u: 0x%llx size %u value 0x%llx\n", writes, (unsigned long long)write->address, write->size,
-               (unsigned long long)write->value);
+      if (write->address != expected.address || write->size != expected.size ||
+          write->value != expected.value) {
+        printf("write %u: 0x%llx size %u value 0x%llx\n", writes, (unsigned long long)write->address,
+               write->size, (unsigned long long)write->value);
         return 1;
       }
       continue;
@@ -66,8 +72,8 @@ int main() {
     }
     auto* call = exit.get_if<arm::Hypercall>();
     SCENARIO_CHECK(call != nullptr && call->immediate == GUEST_REPORT);
-    printf("guest reported %llu after %u reads, %u writes, %u undecoded aborts\n", (unsigned long long)call->x[0],
-           reads, writes, undecoded);
+    printf("guest reported %llu after %u reads, %u writes, %u undecoded aborts\n",
+           (unsigned long long)call->x[0], reads, writes, undecoded);
     SCENARIO_CHECK(reads == 12 && writes == 6 && undecoded == 1);
     return call->x[0] == GUEST_PASS ? 0 : 1;
   }

@@ -6,14 +6,13 @@
 #include "guest.h"
 
 // Per-scenario guest memory: the guest's stack lives in the image's .bss.
-#define SCENARIO_GUEST_STACK(name) \
-  alignas(16) static unsigned char name[8192]
+#define SCENARIO_GUEST_STACK(name) alignas(16) static unsigned char name[8192]
 
 // Fails a scenario with a message; main's return value is the QEMU exit status.
-#define SCENARIO_CHECK(condition)                                              \
-  do {                                                                         \
-    if (!(condition)) {                                                        \
+#define SCENARIO_CHECK(condition)                                                    \
+  do {                                                                               \
+    if (!(condition)) {                                                              \
       printf("scenario check failed: %s (%s:%d)\n", #condition, __FILE__, __LINE__); \
-      return 1;                                                                \
-    }                                                                          \
+      return 1;                                                                      \
+    }                                                                                \
   } while (0)

@@ -8,7 +8,9 @@ namespace {
 void reset_registers() {
   for (auto& value : arm::host_sysreg_file) value = 0;
 }
-void set(arm::SysReg reg, std::uint64_t value) { arm::host_sysreg_file[static_cast<std::size_t>(reg)] = value; }
+void set(arm::SysReg reg, std::uint64_t value) {
+  arm::host_sysreg_file[static_cast<std::size_t>(reg)] = value;
+}
 std::uint64_t get(arm::SysReg reg) { return arm::host_sysreg_file[static_cast<std::size_t>(reg)]; }
 
 // ID_AA64PFR0_EL1 of a Cortex-A72-like CPU: EL0-EL3 AArch64 (0x1 each), FP and AdvSIMD

@@ -9,7 +9,8 @@ import arm.stage2;
 namespace {
 struct Pages {
   explicit Pages(std::size_t count)
-      : memory(static_cast<std::byte*>(std::aligned_alloc(arm::kPageSize, count * arm::kPageSize))), pool(memory, count) {}
+      : memory(static_cast<std::byte*>(std::aligned_alloc(arm::kPageSize, count * arm::kPageSize))),
+        pool(memory, count) {}
   ~Pages() { std::free(memory); }
   std::byte* memory;
   arm::PagePool pool;
@@ -43,11 +44,14 @@ TEST_CASE("a 1 GiB aligned range maps as one level-1 block") {
   CHECK(pages.pool.pages_left() == 1);  // only the root was needed
 }
 
-TEST_CASE("stage-2 attributes: normal memory is write-back inner shareable, devices are nGnRE and never executable") {
+TEST_CASE(
+    "stage-2 attributes: normal memory is write-back inner shareable, devices are nGnRE and never "
+    "executable") {
   Pages pages(8);
   arm::Stage2Table table(pages.pool, 1);
   REQUIRE(table.map(0x0900'0000, 0x0900'0000, 0x1000, arm::kDeviceMemory) == arm::MapError::None);
-  REQUIRE(table.map(0x4000'0000, 0x4000'0000, 0x1000, {arm::MemoryType::Normal, false, true}) == arm::MapError::None);
+  REQUIRE(table.map(0x4000'0000, 0x4000'0000, 0x1000, {arm::MemoryType::Normal, false, true}) ==
+          arm::MapError::None);
   const std::uint64_t device = table.translate(0x0900'0000).descriptor;
   CHECK(((device >> 2) & 0xf) == 0b0001);
   CHECK((device & arm::s2desc::kExecuteNever) != 0);

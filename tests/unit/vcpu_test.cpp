@@ -10,7 +10,9 @@ namespace {
 constexpr std::uint64_t kSync = 0;
 constexpr std::uint64_t kIrq = 1;
 
-void set(arm::SysReg reg, std::uint64_t value) { arm::host_sysreg_file[static_cast<std::size_t>(reg)] = value; }
+void set(arm::SysReg reg, std::uint64_t value) {
+  arm::host_sysreg_file[static_cast<std::size_t>(reg)] = value;
+}
 
 // A guest step that executes `hvc #imm` with the given x0: ELR points past the HVC.
 scripted::Step hvc(std::uint16_t imm, std::uint64_t x0) {
@@ -28,8 +30,7 @@ TEST_CASE("run() yields a Hypercall per HVC and the answer reaches the guest's x
   CHECK(vcpu.registers().pc == 0x40080000);
   CHECK(vcpu.registers().x[0] == 0x48000000);
   std::uint64_t seen_x0 = 0;
-  scripted::set_script({hvc(0x42, 5),
-                        [&](arm::GuestRegisters& regs) {
+  scripted::set_script({hvc(0x42, 5), [&](arm::GuestRegisters& regs) {
                           seen_x0 = regs.x[0];
                           return hvc(0x43, 0)(regs);
                         }});
@@ -190,10 +191,13 @@ TEST_CASE("trap options become HCR_EL2 and CNTHCTL_EL2 bits at load()") {
   CHECK((custom.hcr() & (arm::hcr::kImo | arm::hcr::kFmo | arm::hcr::kAmo)) == 0);
   CHECK((custom.hcr() & arm::hcr::kVm) != 0);
   custom.load();
-  CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::VTTBR_EL2)] == (0x4000'0000 | (5ull << 48)));
-  CHECK((arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::CNTHCTL_EL2)] & arm::cnthctl::kEl1pcen) != 0);
+  CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::VTTBR_EL2)] ==
+        (0x4000'0000 | (5ull << 48)));
+  CHECK((arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::CNTHCTL_EL2)] &
+         arm::cnthctl::kEl1pcen) != 0);
   defaults.load();
-  CHECK((arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::CNTHCTL_EL2)] & arm::cnthctl::kEl1pcen) == 0);
+  CHECK((arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::CNTHCTL_EL2)] &
+         arm::cnthctl::kEl1pcen) == 0);
   CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::HCR_EL2)] == defaults.hcr());
 }
 
@@ -202,7 +206,8 @@ TEST_CASE("an unhandled trap left alone injects an undefined instruction at VBAR
   std::uint64_t pc_after = 0;
   scripted::set_script({[](arm::GuestRegisters& regs) {
                           // An SVE access trap (EC 0x19) from EL1h.
-                          set(arm::SysReg::ESR_EL2, arm::Esr::make(arm::ExceptionClass::SveAccess, true, 0).value());
+                          set(arm::SysReg::ESR_EL2,
+                              arm::Esr::make(arm::ExceptionClass::SveAccess, true, 0).value());
                           return kSync;
                         },
                         [&](arm::GuestRegisters& regs) {

@@ -25,46 +25,71 @@
 inline void* operator new(size_t, void* where) noexcept { return where; }
 
 namespace std {
-using ::size_t;
-using ::uint8_t;
-using ::uint16_t;
-using ::uint32_t;
-using ::uint64_t;
-using ::int8_t;
 using ::int16_t;
 using ::int32_t;
 using ::int64_t;
+using ::int8_t;
+using ::size_t;
+using ::uint16_t;
+using ::uint32_t;
+using ::uint64_t;
+using ::uint8_t;
 using ::uintptr_t;
 using byte = unsigned char;
 
-template <class T> struct remove_reference { using type = T; };
-template <class T> struct remove_reference<T&> { using type = T; };
-template <class T> struct remove_reference<T&&> { using type = T; };
-template <class T> using remove_reference_t = typename remove_reference<T>::type;
-template <class T> using remove_cvref_t = __remove_cvref(T);
-template <class A, class B> inline constexpr bool is_same_v = __is_same(A, B);
-template <class T> inline constexpr bool is_trivially_copyable_v = __is_trivially_copyable(T);
-template <class T> inline constexpr bool is_trivially_destructible_v = __is_trivially_destructible(T);
+template <class T>
+struct remove_reference {
+  using type = T;
+};
+template <class T>
+struct remove_reference<T&> {
+  using type = T;
+};
+template <class T>
+struct remove_reference<T&&> {
+  using type = T;
+};
+template <class T>
+using remove_reference_t = typename remove_reference<T>::type;
+template <class T>
+using remove_cvref_t = __remove_cvref(T);
+template <class A, class B>
+inline constexpr bool is_same_v = __is_same(A, B);
+template <class T>
+inline constexpr bool is_trivially_copyable_v = __is_trivially_copyable(T);
+template <class T>
+inline constexpr bool is_trivially_destructible_v = __is_trivially_destructible(T);
 
-template <class T> constexpr remove_reference_t<T>&& move(T&& value) noexcept {
+template <class T>
+constexpr remove_reference_t<T>&& move(T&& value) noexcept {
   return static_cast<remove_reference_t<T>&&>(value);
 }
-template <class T> constexpr T&& forward(remove_reference_t<T>& value) noexcept {
+template <class T>
+constexpr T&& forward(remove_reference_t<T>& value) noexcept {
   return static_cast<T&&>(value);
 }
-template <class T, class U = T> constexpr T exchange(T& object, U&& replacement) {
+template <class T, class U = T>
+constexpr T exchange(T& object, U&& replacement) {
   T old = move(object);
   object = forward<U>(replacement);
   return old;
 }
-template <class T> constexpr T* addressof(T& object) noexcept { return __builtin_addressof(object); }
+template <class T>
+constexpr T* addressof(T& object) noexcept {
+  return __builtin_addressof(object);
+}
 
 // [coroutine.traits]: the promise type comes from the return type.
-template <class Ret, class... Args> struct coroutine_traits { using promise_type = typename Ret::promise_type; };
+template <class Ret, class... Args>
+struct coroutine_traits {
+  using promise_type = typename Ret::promise_type;
+};
 
-template <class Promise = void> struct coroutine_handle;
+template <class Promise = void>
+struct coroutine_handle;
 
-template <> struct coroutine_handle<void> {
+template <>
+struct coroutine_handle<void> {
   constexpr coroutine_handle() noexcept = default;
   constexpr coroutine_handle(decltype(nullptr)) noexcept {}
   static coroutine_handle from_address(void* address) noexcept {
@@ -83,7 +108,8 @@ template <> struct coroutine_handle<void> {
   void* frame_ = nullptr;
 };
 
-template <class Promise> struct coroutine_handle : coroutine_handle<> {
+template <class Promise>
+struct coroutine_handle : coroutine_handle<> {
   using coroutine_handle<>::coroutine_handle;
   static coroutine_handle from_address(void* address) noexcept {
     coroutine_handle handle;
