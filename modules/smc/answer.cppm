@@ -30,7 +30,7 @@ constexpr Conduit conduit_of(const SecureMonitorCall&) noexcept { return Conduit
 template <TrapCall Call>
 constexpr GuestCall guest_call(const Call& call) noexcept {
   GuestCall guest{conduit_of(call), call.immediate, {}};
-  for (unsigned n = 0; n < sizeof(call.x) / sizeof(call.x[0]); ++n) guest.registers.x[n] = call.x[n];
+  for (unsigned n = 0; n < kCallArguments; ++n) guest.registers.x[n] = call.x[n];
   return guest;
 }
 

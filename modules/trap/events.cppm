@@ -15,12 +15,15 @@ struct CallResult {
   bool answered = false;
 };
 
+// How many argument registers (x0..x6) a call event carries (SMCCC 1.1: x0-x6 in).
+inline constexpr unsigned kCallArguments = 7;
+
 // A hypercall: the guest executed HVC. Arguments are x0..x6 at the time of the call.
 // SMCCC calls (immediate 0) are first offered to arm.smc; what it does not answer
 // reaches the hypervisor as this event. Unanswered, x0 = NOT_SUPPORTED (-1).
 struct Hypercall {
   std::uint16_t immediate = 0;
-  std::uint64_t x[7] = {};
+  std::uint64_t x[kCallArguments] = {};
   CallResult result;
 
   void complete(std::uint64_t x0) noexcept { complete(x0, x[1], x[2], x[3]); }
@@ -33,7 +36,7 @@ struct Hypercall {
 // advances past the SMC once answered (an SMC traps before it executes).
 struct SecureMonitorCall {
   std::uint16_t immediate = 0;
-  std::uint64_t x[7] = {};
+  std::uint64_t x[kCallArguments] = {};
   CallResult result;
 
   void complete(std::uint64_t x0) noexcept { complete(x0, x[1], x[2], x[3]); }

@@ -23,11 +23,11 @@ struct GuestRegisters {
   }
 };
 
-static_assert(__builtin_offsetof(GuestRegisters, x) == ARM_GUEST_X(0));
-static_assert(__builtin_offsetof(GuestRegisters, x[30]) == ARM_GUEST_X(30));
-static_assert(__builtin_offsetof(GuestRegisters, pc) == ARM_GUEST_PC);
-static_assert(__builtin_offsetof(GuestRegisters, pstate) == ARM_GUEST_PSTATE);
-static_assert(sizeof(GuestRegisters) == ARM_GUEST_REGISTERS_SIZE);
+static_assert(__builtin_offsetof(GuestRegisters, x) == static_cast<std::size_t>(ARM_GUEST_X(0)));
+static_assert(__builtin_offsetof(GuestRegisters, x[30]) == static_cast<std::size_t>(ARM_GUEST_X(30)));
+static_assert(__builtin_offsetof(GuestRegisters, pc) == static_cast<std::size_t>(ARM_GUEST_PC));
+static_assert(__builtin_offsetof(GuestRegisters, pstate) == static_cast<std::size_t>(ARM_GUEST_PSTATE));
+static_assert(sizeof(GuestRegisters) == static_cast<std::size_t>(ARM_GUEST_REGISTERS_SIZE));
 
 // The syndrome registers read once at an exit: the decoder's whole input besides the
 // guest registers. Arm ARM D19.2 (ESR_EL2, FAR_EL2, HPFAR_EL2).

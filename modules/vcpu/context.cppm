@@ -74,11 +74,11 @@ struct alignas(16) FpSimdState {
   std::uint64_t fpsr = 0;
   std::uint64_t fpcr = 0;
 };
-static_assert(__builtin_offsetof(FpSimdState, v) == ARM_FPSIMD_V(0));
-static_assert(__builtin_offsetof(FpSimdState, v[31]) == ARM_FPSIMD_V(31));
-static_assert(__builtin_offsetof(FpSimdState, fpsr) == ARM_FPSIMD_FPSR);
-static_assert(__builtin_offsetof(FpSimdState, fpcr) == ARM_FPSIMD_FPCR);
-static_assert(sizeof(FpSimdState) == ARM_FPSIMD_SIZE);
+static_assert(__builtin_offsetof(FpSimdState, v) == static_cast<std::size_t>(ARM_FPSIMD_V(0)));
+static_assert(__builtin_offsetof(FpSimdState, v[31]) == static_cast<std::size_t>(ARM_FPSIMD_V(31)));
+static_assert(__builtin_offsetof(FpSimdState, fpsr) == static_cast<std::size_t>(ARM_FPSIMD_FPSR));
+static_assert(__builtin_offsetof(FpSimdState, fpcr) == static_cast<std::size_t>(ARM_FPSIMD_FPCR));
+static_assert(sizeof(FpSimdState) == static_cast<std::size_t>(ARM_FPSIMD_SIZE));
 
 inline void save_fpsimd(FpSimdState& state) noexcept {
 #if defined(__aarch64__)

@@ -204,7 +204,7 @@ TEST_CASE("trap options become HCR_EL2 and CNTHCTL_EL2 bits at load()") {
 TEST_CASE("an unhandled trap left alone injects an undefined instruction at VBAR_EL1 + 0x200") {
   arm::VCpu vcpu{{.entry = 0x4000'1000}};
   std::uint64_t pc_after = 0;
-  scripted::set_script({[](arm::GuestRegisters& regs) {
+  scripted::set_script({[](arm::GuestRegisters&) {
                           // An SVE access trap (EC 0x19) from EL1h.
                           set(arm::SysReg::ESR_EL2,
                               arm::Esr::make(arm::ExceptionClass::SveAccess, true, 0).value());
