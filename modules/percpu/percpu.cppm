@@ -100,7 +100,17 @@ struct HardwareFeatures {
   std::uint8_t pa_range = 0;           // the raw PARange field, for VTCR_EL2.PS
   unsigned vmid_bits = 8;              // ID_AA64MMFR1_EL1.VMIDBits: 8 or 16
   unsigned pmu_counters = 0;           // PMCR_EL0.N
+  bool pointer_auth = false;           // FEAT_PAuth: ID_AA64ISAR1_EL1, ID_AA64ISAR2_EL1
 };
+
+// Whether the CPU has pointer authentication, whose keys are EL1 state a vCPU must switch
+// (Arm ARM D19.2, ID_AA64ISAR1_EL1 APA [7:4], API [11:8], GPA [27:24], GPI [31:28];
+// ID_AA64ISAR2_EL1 GPA3 [11:8], APA3 [15:12]).
+constexpr bool has_pointer_auth(std::uint64_t isar1, std::uint64_t isar2) noexcept {
+  auto field = [](std::uint64_t value, unsigned low) { return (value >> low) & 0xf; };
+  return field(isar1, 4) != 0 || field(isar1, 8) != 0 || field(isar1, 24) != 0 || field(isar1, 28) != 0 ||
+         field(isar2, 8) != 0 || field(isar2, 12) != 0;
+}
 
 // ID_AA64MMFR0_EL1.PARange encodings to address bits.
 constexpr unsigned physical_address_bits(std::uint64_t pa_range) noexcept {
@@ -127,8 +137,12 @@ constexpr HardwareFeatures features_from(std::uint64_t pfr0, std::uint64_t mmfr0
 }
 
 inline HardwareFeatures probe() noexcept {
-  return features_from(read_sysreg<SysReg::ID_AA64PFR0_EL1>(), read_sysreg<SysReg::ID_AA64MMFR0_EL1>(),
-                       read_sysreg<SysReg::ID_AA64MMFR1_EL1>(), read_sysreg<SysReg::PMCR_EL0>());
+  HardwareFeatures features =
+      features_from(read_sysreg<SysReg::ID_AA64PFR0_EL1>(), read_sysreg<SysReg::ID_AA64MMFR0_EL1>(),
+                    read_sysreg<SysReg::ID_AA64MMFR1_EL1>(), read_sysreg<SysReg::PMCR_EL0>());
+  features.pointer_auth =
+      has_pointer_auth(read_sysreg<SysReg::ID_AA64ISAR1_EL1>(), read_sysreg<SysReg::ID_AA64ISAR2_EL1>());
+  return features;
 }
 
 // HCR_EL2 bits every guest runs with: EL1 is AArch64; physical IRQ, FIQ and SError go to

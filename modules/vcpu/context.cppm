@@ -68,6 +68,39 @@ inline void restore_el1(const El1Context& context) noexcept {
 inline void save_el1_context(El1Context& context) noexcept { detail::save_el1(context); }
 inline void restore_el1_context(const El1Context& context) noexcept { detail::restore_el1(context); }
 
+// The pointer authentication keys (FEAT_PAuth): EL1 state the guest owns (HCR_EL2.APK
+// and API leave keys and instructions untrapped), switched only on CPUs that have them.
+inline constexpr SysReg kPointerAuthKeys[] = {
+    SysReg::APIAKEYLO_EL1, SysReg::APIAKEYHI_EL1, SysReg::APIBKEYLO_EL1, SysReg::APIBKEYHI_EL1,
+    SysReg::APDAKEYLO_EL1, SysReg::APDAKEYHI_EL1, SysReg::APDBKEYLO_EL1, SysReg::APDBKEYHI_EL1,
+    SysReg::APGAKEYLO_EL1, SysReg::APGAKEYHI_EL1,
+};
+inline constexpr std::size_t kPointerAuthKeyCount = sizeof(kPointerAuthKeys) / sizeof(kPointerAuthKeys[0]);
+
+struct PointerAuthKeys {
+  std::uint64_t values[kPointerAuthKeyCount] = {};
+};
+
+namespace detail {
+template <std::size_t I = 0>
+inline void save_keys(PointerAuthKeys& keys) noexcept {
+  if constexpr (I < kPointerAuthKeyCount) {
+    keys.values[I] = read_sysreg<kPointerAuthKeys[I]>();
+    save_keys<I + 1>(keys);
+  }
+}
+template <std::size_t I = 0>
+inline void restore_keys(const PointerAuthKeys& keys) noexcept {
+  if constexpr (I < kPointerAuthKeyCount) {
+    write_sysreg<kPointerAuthKeys[I]>(keys.values[I]);
+    restore_keys<I + 1>(keys);
+  }
+}
+}  // namespace detail
+
+inline void save_pointer_auth_keys(PointerAuthKeys& keys) noexcept { detail::save_keys(keys); }
+inline void restore_pointer_auth_keys(const PointerAuthKeys& keys) noexcept { detail::restore_keys(keys); }
+
 // V0-V31 (128 bits each), FPSR and FPCR; laid out as asm/fpsimd.S expects.
 struct alignas(16) FpSimdState {
   std::uint64_t v[32][2] = {};  // V<n> as {low 64 bits, high 64 bits}

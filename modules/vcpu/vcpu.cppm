@@ -82,6 +82,8 @@ class VCpu {
     if (config.trap_smc) hcr_ |= hcr::kTsc;
     if (config.stage2_vttbr != 0) hcr_ |= hcr::kVm;
     if (config.virtual_gic && config.route_interrupts_to_el2) list_registers_ = list_register_count();
+    pointer_auth_ =
+        has_pointer_auth(read_sysreg<SysReg::ID_AA64ISAR1_EL1>(), read_sysreg<SysReg::ID_AA64ISAR2_EL1>());
   }
   VCpu(const VCpu&) = delete;
   VCpu& operator=(const VCpu&) = delete;
@@ -91,6 +93,7 @@ class VCpu {
   // and whenever another vCPU ran on this CPU since put().
   void load() noexcept {
     restore_el1_context(el1_);
+    if (pointer_auth_) restore_pointer_auth_keys(keys_);
     restore_fpsimd(fpsimd_);
     if (config_.virtual_gic) restore_vgic(vgic_, list_registers_);
     write_sysreg<SysReg::VTTBR_EL2>(config_.stage2_vttbr);
@@ -104,6 +107,7 @@ class VCpu {
   // Takes this vCPU's state off the physical CPU, so another vCPU can load().
   void put() noexcept {
     save_el1_context(el1_);
+    if (pointer_auth_) save_pointer_auth_keys(keys_);
     save_fpsimd(fpsimd_);
     if (config_.virtual_gic) save_vgic(vgic_, list_registers_);
     loaded_ = false;
@@ -194,6 +198,7 @@ class VCpu {
   const GuestRegisters& registers() const noexcept { return regs_; }
   El1Context& el1() noexcept { return el1_; }
   FpSimdState& fpsimd() noexcept { return fpsimd_; }
+  PointerAuthKeys& pointer_auth_keys() noexcept { return keys_; }
   const VCpuConfig& config() const noexcept { return config_; }
   std::uint64_t hcr() const noexcept { return hcr_; }
   std::uint64_t exit_count() const noexcept { return exit_count_; }
@@ -355,6 +360,8 @@ class VCpu {
   GuestRegisters regs_;
   El1Context el1_;
   FpSimdState fpsimd_;
+  PointerAuthKeys keys_;
+  bool pointer_auth_ = false;
   VgicState vgic_;
   unsigned list_registers_ = 0;
   std::uint64_t hcr_ = 0;

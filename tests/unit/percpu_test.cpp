@@ -76,3 +76,12 @@ TEST_CASE("enable refuses a CPU without EL2") {
   CHECK(cpu.enable() == arm::EnableError::NoEl2);
   CHECK_FALSE(cpu.enabled());
 }
+
+TEST_CASE("pointer authentication is probed from ID_AA64ISAR1_EL1 and ID_AA64ISAR2_EL1") {
+  CHECK_FALSE(arm::has_pointer_auth(0, 0));
+  CHECK(arm::has_pointer_auth(0x1ull << 4, 0));          // APA: QARMA5
+  CHECK(arm::has_pointer_auth(0x1ull << 8, 0));          // API: IMPLEMENTATION DEFINED algorithm
+  CHECK(arm::has_pointer_auth(0x1ull << 24, 0));         // GPA
+  CHECK(arm::has_pointer_auth(0, 0x1ull << 12));         // APA3: QARMA3
+  CHECK_FALSE(arm::has_pointer_auth(0xf0ull << 12, 0));  // other ISAR1 fields only
+}

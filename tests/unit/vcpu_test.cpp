@@ -225,3 +225,20 @@ TEST_CASE("an unhandled trap left alone injects an undefined instruction at VBAR
   CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::ELR_EL1)] == 0x4000'1000);
   CHECK((arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::ESR_EL1)] >> 26) == 0);
 }
+
+TEST_CASE("pointer authentication keys move with the vCPU on CPUs that have them") {
+  set(arm::SysReg::ID_AA64ISAR1_EL1, 0x1ull << 8);  // API
+  arm::VCpu a{{.entry = 0x1000}};
+  arm::VCpu b{{.entry = 0x2000}};
+  a.pointer_auth_keys().values[0] = 0xaaaa;
+  b.pointer_auth_keys().values[0] = 0xbbbb;
+  a.load();
+  CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::APIAKEYLO_EL1)] == 0xaaaa);
+  set(arm::SysReg::APIAKEYLO_EL1, 0xa2a2);  // the guest changed its key
+  a.put();
+  b.load();
+  CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::APIAKEYLO_EL1)] == 0xbbbb);
+  b.put();
+  CHECK(a.pointer_auth_keys().values[0] == 0xa2a2);
+  set(arm::SysReg::ID_AA64ISAR1_EL1, 0);
+}
