@@ -1,0 +1,87 @@
+// Guest for the PSCI SMP scenario (QEMU -smp 2). The boot vCPU (MPIDR 0):
+//  1. SMC PSCI_VERSION -> 1.1                                  (failure code 1)
+//  2. HVC CPU_ON(MPIDR 1, secondary_entry, 0x5eed) -> SUCCESS   (2)
+//  3. SMC AFFINITY_INFO(MPIDR 1) until ON                       (3: never ON)
+//  4. waits until the second vCPU wrote 0x5eed + 1 to `report`  (4: never reported)
+//  5. HVC CPU_ON(MPIDR 1, ...) again -> ALREADY_ON (-4)         (5)
+// The second vCPU starts at secondary_entry with x0 = the context id, checks that it is
+// MPIDR 1, writes context id + 1 to `report` and turns itself off with CPU_OFF.
+#include "guest.h"
+
+#define PSCI_VERSION 0x84000000
+#define PSCI_CPU_OFF 0x84000002
+#define PSCI_CPU_ON 0xc4000003
+#define PSCI_AFFINITY_INFO 0xc4000004
+#define CONTEXT_ID 0x5eed
+#define POLL_LIMIT 0x1000000
+
+    .section .guest_text, "ax"
+    .global psci_smp_guest
+psci_smp_guest:
+    mov     x10, #1
+    ldr     x0, =PSCI_VERSION
+    smc     #0
+    ldr     x1, =0x10001
+    cmp     x0, x1
+    b.ne    fail
+
+    mov     x10, #2
+    ldr     x0, =PSCI_CPU_ON
+    mov     x1, #1
+    adr     x2, secondary_entry
+    ldr     x3, =CONTEXT_ID
+    hvc     #0
+    cbnz    x0, fail
+
+    mov     x10, #3
+    ldr     x11, =POLL_LIMIT
+1:  subs    x11, x11, #1
+    b.eq    fail
+    ldr     x0, =PSCI_AFFINITY_INFO
+    mov     x1, #1
+    mov     x2, #0
+    smc     #0
+    cbnz    x0, 1b                       // 0 = ON, 2 = ON_PENDING
+
+    mov     x10, #4
+    ldr     x11, =POLL_LIMIT
+    adr     x12, report
+    ldr     x13, =(CONTEXT_ID + 1)
+2:  subs    x11, x11, #1
+    b.eq    fail
+    ldr     x1, [x12]
+    cmp     x1, x13
+    b.ne    2b
+
+    mov     x10, #5
+    ldr     x0, =PSCI_CPU_ON
+    mov     x1, #1
+    adr     x2, secondary_entry
+    mov     x3, #0
+    hvc     #0
+    cmn     x0, #4                       // ALREADY_ON
+    b.ne    fail
+    mov     x0, #GUEST_PASS
+    hvc     #GUEST_REPORT
+fail:
+    mov     x0, x10
+    hvc     #GUEST_REPORT
+    b       .
+
+secondary_entry:
+    mrs     x1, mpidr_el1
+    and     x1, x1, #0xff
+    cmp     x1, #1
+    b.ne    secondary_wrong
+    add     x1, x0, #1
+    adr     x2, report
+    str     x1, [x2]
+    dsb     sy
+secondary_wrong:
+    ldr     x0, =PSCI_CPU_OFF
+    smc     #0
+    b       .                            // CPU_OFF does not return
+
+    .balign 8
+report:
+    .quad   0
