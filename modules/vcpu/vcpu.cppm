@@ -81,7 +81,13 @@ class VCpu {
     if (config.trap_wfe) hcr_ |= hcr::kTwe;
     if (config.trap_smc) hcr_ |= hcr::kTsc;
     if (config.stage2_vttbr != 0) hcr_ |= hcr::kVm;
-    if (config.virtual_gic && config.route_interrupts_to_el2) list_registers_ = list_register_count();
+    // What this CPU has decides what load()/put() may touch: ICH_* registers exist only
+    // with the GIC system register interface, FP/SIMD and PAuth registers only with those
+    // features (accessing them otherwise is UNDEFINED at EL2).
+    const HardwareFeatures cpu = features_from(read_sysreg<SysReg::ID_AA64PFR0_EL1>(), 0, 0, 0);
+    virtual_gic_ = config.virtual_gic && config.route_interrupts_to_el2 && cpu.gic_system_registers;
+    if (virtual_gic_) list_registers_ = list_register_count();
+    fpsimd_present_ = cpu.fp && cpu.advanced_simd;
     pointer_auth_ =
         has_pointer_auth(read_sysreg<SysReg::ID_AA64ISAR1_EL1>(), read_sysreg<SysReg::ID_AA64ISAR2_EL1>());
   }
@@ -94,8 +100,8 @@ class VCpu {
   void load() noexcept {
     restore_el1_context(el1_);
     if (pointer_auth_) restore_pointer_auth_keys(keys_);
-    restore_fpsimd(fpsimd_);
-    if (config_.virtual_gic) restore_vgic(vgic_, list_registers_);
+    if (fpsimd_present_) restore_fpsimd(fpsimd_);
+    if (virtual_gic_) restore_vgic(vgic_, list_registers_);
     write_sysreg<SysReg::VTTBR_EL2>(config_.stage2_vttbr);
     write_sysreg<SysReg::HCR_EL2>(hcr_);
     const std::uint64_t cnthctl = read_sysreg<SysReg::CNTHCTL_EL2>();
@@ -108,8 +114,8 @@ class VCpu {
   void put() noexcept {
     save_el1_context(el1_);
     if (pointer_auth_) save_pointer_auth_keys(keys_);
-    save_fpsimd(fpsimd_);
-    if (config_.virtual_gic) save_vgic(vgic_, list_registers_);
+    if (fpsimd_present_) save_fpsimd(fpsimd_);
+    if (virtual_gic_) save_vgic(vgic_, list_registers_);
     loaded_ = false;
   }
   bool loaded() const noexcept { return loaded_; }
@@ -150,7 +156,7 @@ class VCpu {
   // Makes a virtual interrupt pending in the guest through a free list register. Returns
   // false when every list register is in use (the hypervisor retries after an exit).
   bool inject_interrupt(const VirtualInterrupt& interrupt) noexcept {
-    if (!config_.virtual_gic) return false;
+    if (!virtual_gic_) return false;
     const std::uint64_t value = list_register_value(interrupt);
     for (unsigned n = 0; n < list_registers_; ++n) {
       const std::uint64_t current = loaded_ ? read_list_register(n) : vgic_.lr[n];
@@ -362,6 +368,8 @@ class VCpu {
   FpSimdState fpsimd_;
   PointerAuthKeys keys_;
   bool pointer_auth_ = false;
+  bool fpsimd_present_ = false;
+  bool virtual_gic_ = false;
   VgicState vgic_;
   unsigned list_registers_ = 0;
   std::uint64_t hcr_ = 0;

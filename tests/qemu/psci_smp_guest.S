@@ -1,9 +1,11 @@
 // Guest for the PSCI SMP scenario (QEMU -smp 2). The boot vCPU (MPIDR 0):
 //  1. SMC PSCI_VERSION -> 1.1                                  (failure code 1)
 //  2. HVC CPU_ON(MPIDR 1, secondary_entry, 0x5eed) -> SUCCESS   (2)
-//  3. SMC AFFINITY_INFO(MPIDR 1) until ON                       (3: never ON)
-//  4. waits until the second vCPU wrote 0x5eed + 1 to `report`  (4: never reported)
-//  5. HVC CPU_ON(MPIDR 1, ...) again -> ALREADY_ON (-4)         (5)
+//  3. waits until the second vCPU wrote 0x5eed + 1 to `report`  (3: never reported)
+//  4. SMC AFFINITY_INFO(MPIDR 1) until OFF: the second vCPU     (4: never OFF)
+//     turns itself off after reporting (it may do all that before step 3 even starts,
+//     so ON is never waited for)
+//  5. HVC CPU_ON(MPIDR 0, ...), the running boot vCPU -> ALREADY_ON (-4)   (5)
 // The second vCPU starts at secondary_entry with x0 = the context id, checks that it is
 // MPIDR 1, writes context id + 1 to `report` and turns itself off with CPU_OFF.
 #include "guest.h"
@@ -13,7 +15,7 @@
 #define PSCI_CPU_ON 0xc4000003
 #define PSCI_AFFINITY_INFO 0xc4000004
 #define CONTEXT_ID 0x5eed
-#define POLL_LIMIT 0x1000000
+#define POLL_LIMIT 0x100000
 
     .section .guest_text, "ax"
     .global psci_smp_guest
@@ -35,27 +37,28 @@ psci_smp_guest:
 
     mov     x10, #3
     ldr     x11, =POLL_LIMIT
+    adr     x12, report
+    ldr     x13, =(CONTEXT_ID + 1)
 1:  subs    x11, x11, #1
+    b.eq    fail
+    ldr     x1, [x12]
+    cmp     x1, x13
+    b.ne    1b
+
+    mov     x10, #4
+    ldr     x11, =POLL_LIMIT
+2:  subs    x11, x11, #1
     b.eq    fail
     ldr     x0, =PSCI_AFFINITY_INFO
     mov     x1, #1
     mov     x2, #0
     smc     #0
-    cbnz    x0, 1b                       // 0 = ON, 2 = ON_PENDING
-
-    mov     x10, #4
-    ldr     x11, =POLL_LIMIT
-    adr     x12, report
-    ldr     x13, =(CONTEXT_ID + 1)
-2:  subs    x11, x11, #1
-    b.eq    fail
-    ldr     x1, [x12]
-    cmp     x1, x13
+    cmp     x0, #1                       // 1 = OFF (0 = ON, 2 = ON_PENDING)
     b.ne    2b
 
     mov     x10, #5
     ldr     x0, =PSCI_CPU_ON
-    mov     x1, #1
+    mov     x1, #0
     adr     x2, secondary_entry
     mov     x3, #0
     hvc     #0

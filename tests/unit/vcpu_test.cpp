@@ -242,3 +242,35 @@ TEST_CASE("pointer authentication keys move with the vCPU on CPUs that have them
   CHECK(a.pointer_auth_keys().values[0] == 0xa2a2);
   set(arm::SysReg::ID_AA64ISAR1_EL1, 0);
 }
+
+TEST_CASE("the virtual GIC is used only where the CPU has the GIC system registers") {
+  constexpr std::uint64_t kPfr0WithGic = 0x1111 | (1ull << 24);
+  constexpr std::uint64_t kPfr0WithoutGic = 0x1111;
+  set(arm::SysReg::ICH_VTR_EL2, 3);  // four list registers
+  set(arm::SysReg::ICH_HCR_EL2, 0);
+
+  set(arm::SysReg::ID_AA64PFR0_EL1, kPfr0WithoutGic);
+  arm::VCpu without{{.entry = 0x1000}};
+  without.load();
+  CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::ICH_HCR_EL2)] == 0);
+  CHECK_FALSE(without.inject_interrupt({.intid = 27}));
+  without.put();
+
+  set(arm::SysReg::ID_AA64PFR0_EL1, kPfr0WithGic);
+  arm::VCpu with{{.entry = 0x1000}};
+  with.load();
+  CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::ICH_HCR_EL2)] == arm::kIchHcrEnable);
+  CHECK(with.inject_interrupt({.intid = 27}));
+  CHECK(with.has_virtual_interrupt(27));
+  CHECK(arm::list_register_intid(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::ICH_LR0_EL2)]) ==
+        27);
+  CHECK(with.inject_interrupt({.intid = 28}));
+  CHECK(arm::list_register_intid(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::ICH_LR1_EL2)]) ==
+        28);
+  with.put();
+  CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::ICH_HCR_EL2)] ==
+        0);                               // off for the next vCPU
+  CHECK(with.has_virtual_interrupt(28));  // kept in the saved state
+  for (auto reg : {arm::SysReg::ICH_LR0_EL2, arm::SysReg::ICH_LR1_EL2}) set(reg, 0);
+  set(arm::SysReg::ID_AA64PFR0_EL1, 0);
+}
