@@ -12,6 +12,7 @@
 // One key per line. The file ends at the first NUL byte (QEMU's RAM is zeroed). Errors
 // name the line and the key.
 module;
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 export module hv.config;
@@ -20,6 +21,12 @@ export namespace hv {
 
 inline constexpr unsigned kMaxCpus = 8;
 inline constexpr unsigned kMaxCmdline = 512;
+
+// What is wrong with a configuration, and on which line (0: the file as a whole).
+struct ConfigError {
+  unsigned line = 0;
+  char message[160] = {};
+};
 
 struct Config {
   uint64_t kernel = 0;
@@ -31,6 +38,16 @@ struct Config {
 };
 
 namespace detail {
+// Fills `error` and returns false, for `return detail::fail(error, ...)` in the parser.
+[[gnu::format(printf, 3, 4)]] inline bool fail(ConfigError& error, unsigned line, const char* format, ...) {
+  error.line = line;
+  va_list arguments;
+  va_start(arguments, format);
+  vsnprintf(error.message, sizeof error.message, format, arguments);
+  va_end(arguments);
+  return false;
+}
+
 inline bool starts_with(const char* text, const char* prefix) {
   while (*prefix != '\0')
     if (*text++ != *prefix++) return false;
@@ -60,9 +77,9 @@ inline bool parse_number(const char* begin, const char* end, uint64_t& value) {
 }
 }  // namespace detail
 
-// Parses the configuration at `text` (at most `max_size` bytes). On error prints what and
-// where and returns false.
-inline bool parse_config(const char* text, unsigned long max_size, Config& config) {
+// Parses the configuration at `text` (at most `max_size` bytes). On error fills `error`
+// with what is wrong and on which line, and returns false.
+inline bool parse_config(const char* text, unsigned long max_size, Config& config, ConfigError& error) {
   const char* const end = text + max_size;
   unsigned line_number = 0;
   bool have_kernel = false;
@@ -80,17 +97,12 @@ inline bool parse_config(const char* text, unsigned long max_size, Config& confi
     }
     const char* equals = line;
     while (equals < value_end && *equals != '=') ++equals;
-    if (equals == value_end) {
-      printf("hv.cfg line %u: expected key=value\n", line_number);
-      return false;
-    }
+    if (equals == value_end) return detail::fail(error, line_number, "expected key=value");
     const char* value = equals + 1;
     uint64_t number = 0;
     auto numeric = [&](const char* key, uint64_t& out) {
-      if (!detail::parse_number(value, value_end, number)) {
-        printf("hv.cfg line %u: %s needs a number (decimal or 0x hex)\n", line_number, key);
-        return false;
-      }
+      if (!detail::parse_number(value, value_end, number))
+        return detail::fail(error, line_number, "%s needs a number (decimal or 0x hex)", key);
       out = number;
       return true;
     };
@@ -112,33 +124,23 @@ inline bool parse_config(const char* text, unsigned long max_size, Config& confi
     } else if (is_key("cpus")) {
       uint64_t cpus = 0;
       if (!numeric("cpus", cpus)) return false;
-      if (cpus == 0 || cpus > kMaxCpus) {
-        printf("hv.cfg line %u: cpus must be 1..%u\n", line_number, kMaxCpus);
-        return false;
-      }
+      if (cpus == 0 || cpus > kMaxCpus)
+        return detail::fail(error, line_number, "cpus must be 1..%u", kMaxCpus);
       config.cpus = static_cast<unsigned>(cpus);
     } else if (is_key("cmdline")) {
       const unsigned long length = static_cast<unsigned long>(value_end - value);
-      if (length >= kMaxCmdline) {
-        printf("hv.cfg line %u: cmdline longer than %u bytes\n", line_number, kMaxCmdline - 1);
-        return false;
-      }
+      if (length >= kMaxCmdline)
+        return detail::fail(error, line_number, "cmdline longer than %u bytes", kMaxCmdline - 1);
       for (unsigned long i = 0; i < length; ++i) config.cmdline[i] = value[i];
       config.cmdline[length] = '\0';
     } else {
-      printf("hv.cfg line %u: unknown key '%.*s'\n", line_number, static_cast<int>(key_length), line);
-      return false;
+      return detail::fail(error, line_number, "unknown key '%.*s'", static_cast<int>(key_length), line);
     }
     line = next;
   }
-  if (!have_kernel) {
-    printf("hv.cfg: no kernel= line (where the guest kernel was loaded)\n");
-    return false;
-  }
-  if (config.initrd != 0 && config.initrd_size == 0) {
-    printf("hv.cfg: initrd= needs initrd_size=\n");
-    return false;
-  }
+  if (!have_kernel) return detail::fail(error, 0, "no kernel= line (where the guest kernel was loaded)");
+  if (config.initrd != 0 && config.initrd_size == 0)
+    return detail::fail(error, 0, "initrd= needs initrd_size=");
   if (config.entry == 0) config.entry = config.kernel;
   return true;
 }

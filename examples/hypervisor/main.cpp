@@ -121,7 +121,12 @@ bool prepare_vm(unsigned physical_cpus) {
            static_cast<unsigned long long>(kHostDtb));
     return false;
   }
-  if (!hv::parse_config(reinterpret_cast<const char*>(kConfigAddress), kConfigMaxSize, vm.config)) {
+  hv::ConfigError error;
+  if (!hv::parse_config(reinterpret_cast<const char*>(kConfigAddress), kConfigMaxSize, vm.config, error)) {
+    if (error.line != 0)
+      printf("hypervisor: hv.cfg line %u: %s\n", error.line, error.message);
+    else
+      printf("hypervisor: hv.cfg: %s\n", error.message);
     printf("hypervisor: no usable configuration at 0x%llx (see examples/hypervisor/config.cppm)\n",
            static_cast<unsigned long long>(kConfigAddress));
     return false;

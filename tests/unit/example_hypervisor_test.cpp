@@ -1,0 +1,198 @@
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+import arm.fdt;
+import hv.config;
+import hv.pl011;
+import hv.guest_dt;
+
+namespace {
+bool parse(const std::string& text, hv::Config& config, hv::ConfigError& error) {
+  return hv::parse_config(text.c_str(), text.size() + 1, config, error);
+}
+}  // namespace
+
+TEST_CASE("the hypervisor's configuration: keys, numbers, comments, defaults") {
+  hv::Config config;
+  hv::ConfigError error;
+  REQUIRE(
+      parse("# comment\nkernel=0x41000000\ninitrd=0x48000000\ninitrd_size=1234\ncpus=2\n"
+            "cmdline=console=ttyAMA0 rdinit=/init\n",
+            config, error));
+  CHECK(config.kernel == 0x4100'0000);
+  CHECK(config.entry == 0x4100'0000);  // a raw binary's default entry: its load address
+  CHECK(config.initrd == 0x4800'0000);
+  CHECK(config.initrd_size == 1234);
+  CHECK(config.cpus == 2);
+  CHECK(std::string(config.cmdline) == "console=ttyAMA0 rdinit=/init");
+}
+
+TEST_CASE("a malformed configuration is rejected with what is wrong and where") {
+  hv::Config config;
+  hv::ConfigError error;
+  CHECK_FALSE(parse("kernel=0x41000000\nkernal=1\n", config, error));
+  CHECK(error.line == 2);
+  CHECK(std::string(error.message) == "unknown key 'kernal'");
+
+  error = {};
+  CHECK_FALSE(parse("kernel=0x4100zz\n", config, error));
+  CHECK(error.line == 1);
+  CHECK(std::string(error.message) == "kernel needs a number (decimal or 0x hex)");
+
+  error = {};
+  CHECK_FALSE(parse("kernel=1\ncpus=9\n", config, error));
+  CHECK(error.line == 2);
+  CHECK(std::string(error.message) == "cpus must be 1..8");
+
+  error = {};
+  CHECK_FALSE(parse("kernel=1\njust words\n", config, error));
+  CHECK(error.line == 2);
+  CHECK(std::string(error.message) == "expected key=value");
+
+  error = {};
+  CHECK_FALSE(parse("cpus=1\n", config, error));
+  CHECK(error.line == 0);
+  CHECK(std::string(error.message) == "no kernel= line (where the guest kernel was loaded)");
+
+  error = {};
+  CHECK_FALSE(parse("kernel=1\ninitrd=0x48000000\n", config, error));
+  CHECK(std::string(error.message) == "initrd= needs initrd_size=");
+}
+
+TEST_CASE("the emulated PL011 transmits at once, never receives, and raises TXIS while unmasked") {
+  static std::string written;
+  written.clear();
+  hv::EmulatedPl011 uart{[](char c) { written.push_back(c); }};
+  CHECK((uart.read(hv::EmulatedPl011::kFr) & hv::EmulatedPl011::kFrTxfe) != 0);
+  CHECK((uart.read(hv::EmulatedPl011::kFr) & hv::EmulatedPl011::kFrRxfe) != 0);
+  uart.write(hv::EmulatedPl011::kDr, 'o');
+  uart.write(hv::EmulatedPl011::kDr, 'k');
+  CHECK(written == "ok");
+  CHECK(uart.characters_written() == 2);
+  CHECK_FALSE(uart.interrupt_pending());
+  uart.write(hv::EmulatedPl011::kImsc, hv::EmulatedPl011::kTxInterrupt);
+  CHECK(uart.interrupt_pending());
+  CHECK(uart.read(hv::EmulatedPl011::kMis) == hv::EmulatedPl011::kTxInterrupt);
+  uart.write(hv::EmulatedPl011::kImsc, 0);
+  CHECK_FALSE(uart.interrupt_pending());
+  // The PrimeCell identification the AMBA bus matches: PeriphID 0x00?41011, CellID B105F00D.
+  CHECK(uart.read(0xfe0) == 0x11);
+  CHECK(uart.read(0xfe4) == 0x10);
+  CHECK(uart.read(0xff0) == 0x0d);
+  CHECK(uart.read(0xffc) == 0xb1);
+}
+
+namespace {
+// A small stand-in for QEMU's tree: memory, chosen, cpus (2), a GIC with an ITS, a PL011,
+// a virtio-mmio device and PCIe.
+std::vector<std::uint8_t> host_tree() {
+  std::vector<std::uint8_t> blob(8192);
+  arm::fdt::Writer w(blob.data(), blob.size());
+  w.begin_node("");
+  w.property_u32("#address-cells", 2);
+  w.begin_node("memory@40000000");
+  w.property_reg("reg", 0x4000'0000, 0x2000'0000);
+  w.end_node();
+  w.begin_node("chosen");
+  w.property_string("bootargs", "host");
+  w.end_node();
+  w.begin_node("cpus");
+  for (const char* cpu : {"cpu@0", "cpu@1"}) {
+    w.begin_node(cpu);
+    w.property_string("enable-method", "psci");
+    w.end_node();
+  }
+  w.begin_node("cpu-map");
+  w.end_node();
+  w.end_node();
+  w.begin_node("intc@8000000");
+  w.property_string("compatible", "arm,gic-v3");
+  w.begin_node("its@8080000");
+  w.end_node();
+  w.end_node();
+  w.begin_node("pl011@9000000");
+  w.end_node();
+  w.begin_node("virtio_mmio@a000000");
+  w.end_node();
+  w.begin_node("pcie@10000000");
+  w.end_node();
+  w.end_node();
+  blob.resize(w.finish());
+  return blob;
+}
+
+// Node paths of a tree, "/a/b" style, and the properties of one node.
+std::vector<std::string> node_paths(const std::vector<std::uint8_t>& blob) {
+  std::vector<std::string> paths, stack;
+  arm::fdt::Reader reader(blob.data());
+  for (;;) {
+    const auto token = reader.next();
+    if (token.kind == arm::fdt::Token::Kind::BeginNode) {
+      stack.emplace_back(token.name);
+      std::string path;
+      for (std::size_t i = 1; i < stack.size(); ++i) path += "/" + stack[i];
+      paths.push_back(path.empty() ? "/" : path);
+    } else if (token.kind == arm::fdt::Token::Kind::EndNode) {
+      stack.pop_back();
+    } else if (token.kind != arm::fdt::Token::Kind::Property) {
+      return paths;
+    }
+  }
+}
+}  // namespace
+
+TEST_CASE("the guest's device tree keeps what the guest may use and replaces memory and chosen") {
+  const auto host = host_tree();
+  std::vector<std::uint8_t> guest(8192);
+  hv::GuestDtInput input;
+  input.ram_base = 0x4100'0000;
+  input.ram_size = 0x1f00'0000;
+  input.vcpus = 1;
+  input.initrd_start = 0x4800'0000;
+  input.initrd_end = 0x4810'0000;
+  input.bootargs = "console=ttyAMA0";
+  const unsigned long size = hv::build_guest_dt(host.data(), host.size(), input, guest.data(), guest.size());
+  REQUIRE(size > 0);
+  guest.resize(size);
+  REQUIRE(arm::fdt::Reader::valid(guest.data(), guest.size()));
+  const std::vector<std::string> expected = {
+      "/", "/cpus", "/cpus/cpu@0", "/intc@8000000", "/pl011@9000000", "/memory@41000000", "/chosen"};
+  CHECK(node_paths(guest) == expected);
+  CHECK(hv::count_cpus(host.data()) == 2);
+  CHECK(hv::count_cpus(guest.data()) == 1);
+
+  // /memory and /chosen carry the guest's values.
+  arm::fdt::Reader reader(guest.data());
+  bool in_memory = false, in_chosen = false, saw_reg = false, saw_bootargs = false, saw_initrd = false;
+  for (auto token = reader.next(); token.kind != arm::fdt::Token::Kind::End; token = reader.next()) {
+    if (token.kind == arm::fdt::Token::Kind::BeginNode) {
+      in_memory = std::string(token.name) == "memory@41000000";
+      in_chosen = std::string(token.name) == "chosen";
+    }
+    if (token.kind != arm::fdt::Token::Kind::Property) continue;
+    if (in_memory && std::string(token.name) == "reg") {
+      saw_reg = arm::fdt::cell(token.data, 1) == 0x4100'0000 && arm::fdt::cell(token.data, 3) == 0x1f00'0000;
+    }
+    if (in_chosen && std::string(token.name) == "bootargs")
+      saw_bootargs = std::string(reinterpret_cast<const char*>(token.data)) == "console=ttyAMA0";
+    if (in_chosen && std::string(token.name) == "linux,initrd-end")
+      saw_initrd = arm::fdt::cell(token.data, 1) == 0x4810'0000;
+  }
+  CHECK(saw_reg);
+  CHECK(saw_bootargs);
+  CHECK(saw_initrd);
+}
+
+TEST_CASE("a guest device tree that does not fit is refused, not truncated") {
+  const auto host = host_tree();
+  std::vector<std::uint8_t> small(128);
+  hv::GuestDtInput input;
+  CHECK(hv::build_guest_dt(host.data(), host.size(), input, small.data(), small.size()) == 0);
+  std::vector<std::uint8_t> garbage(64, 0x5a);
+  std::vector<std::uint8_t> out(4096);
+  CHECK(hv::build_guest_dt(garbage.data(), garbage.size(), input, out.data(), out.size()) == 0);
+}
