@@ -11,6 +11,7 @@ export import :frame_arena;
 export import :generator;
 export import :task;
 export import :one_of;
+export import :scheduler;
 
 export namespace std {
 using std::coroutine_handle;

@@ -84,6 +84,9 @@ class [[nodiscard]] Task {
   void resume() noexcept {
     if (handle_ && !handle_.done()) handle_.resume();
   }
+  // The coroutine itself, for schedulers.
+  std::coroutine_handle<> handle() const noexcept { return handle_; }
+
   // The task's result; only after done().
   T result() noexcept { return handle_.promise().take(); }
 

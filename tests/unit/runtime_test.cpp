@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 import arm.runtime;
 
@@ -157,4 +158,33 @@ TEST_CASE("OneOf holds one alternative and says which") {
   REQUIRE(value.get_if<B>() != nullptr);
   CHECK(value.get_if<B>()->b == 7);
   CHECK(value.visit([](auto& alternative) { return sizeof(alternative); }) == sizeof(B));
+}
+
+namespace {
+arm::Task<> take_turns(arm::FrameArena&, arm::Scheduler<4>& scheduler, char name, int turns,
+                       std::string& log) {
+  for (int i = 0; i < turns; ++i) {
+    log += name;
+    co_await scheduler.yield();
+  }
+}
+}  // namespace
+
+TEST_CASE("the scheduler runs tasks round-robin at each yield and returns when all are done") {
+  arm::FrameStorage<2048> arena;
+  arm::Scheduler<4> scheduler;
+  std::string log;
+  auto a = take_turns(arena, scheduler, 'a', 3, log);
+  auto b = take_turns(arena, scheduler, 'b', 2, log);
+  auto c = take_turns(arena, scheduler, 'c', 1, log);
+  CHECK(scheduler.spawn(a));
+  CHECK(scheduler.spawn(b));
+  CHECK(scheduler.spawn(c));
+  scheduler.run();
+  CHECK(log == "abcaba");
+  CHECK(a.done());
+  CHECK(b.done());
+  CHECK(c.done());
+  CHECK(scheduler.queued() == 0);
+  CHECK_FALSE(scheduler.spawn(a));  // finished tasks are not queued again
 }
