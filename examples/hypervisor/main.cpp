@@ -259,16 +259,36 @@ void handle_psci_cpu_on(arm::PsciCpuOn& on) {
 // A physical interrupt arrived while the guest ran: acknowledge it and hand it to the
 // guest. With split EOI (ICC_CTLR_EL1.EOImode = 1) the EOI only drops the priority; the
 // guest's own deactivation of the linked virtual interrupt deactivates the physical one.
-void forward_physical_interrupt(arm::VCpu& vcpu, arm::PhysicalGic& gic) {
+// SGIs (INTID 0-15) a vCPU has received but not yet got into a list register (they were
+// all busy). An SGI is an edge: dropping one loses an IPI, so it waits here.
+struct PendingSgis {
+  uint16_t bits = 0;
+
+  void add(uint32_t intid) { bits |= static_cast<uint16_t>(1u << intid); }
+  // Injects what fits; the rest stays for the next exit.
+  void flush(arm::VCpu& vcpu) {
+    for (uint32_t intid = 0; bits != 0 && intid < 16; ++intid) {
+      const auto bit = static_cast<uint16_t>(1u << intid);
+      if ((bits & bit) == 0 || vcpu.has_virtual_interrupt(intid)) continue;
+      if (!vcpu.inject_interrupt({.intid = intid})) return;
+      bits &= static_cast<uint16_t>(~bit);
+    }
+  }
+};
+
+void forward_physical_interrupt(arm::VCpu& vcpu, arm::PhysicalGic& gic, PendingSgis& sgis) {
   const uint32_t intid = gic.acknowledge();
   if (intid > kMaxIntid) return;  // spurious
   gic.end_of_interrupt(intid);
   if (intid < 16) {
     // SGIs cannot be linked to their physical source: deactivate here, inject a copy.
     gic.deactivate(intid);
-    vcpu.inject_interrupt({.intid = intid});
+    sgis.add(intid);
     return;
   }
+  // Linked to the physical interrupt. If no list register is free, deactivating the
+  // physical one is safe: the devices passed through (the timer) are level-triggered
+  // and assert it again.
   if (!vcpu.inject_interrupt({.intid = intid, .hardware = true, .physical_intid = intid}))
     gic.deactivate(intid);
 }
@@ -315,10 +335,11 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument) {
                   .calls = &vm.calls}};
   vcpu.load();
   hv::ExitStats& stats = vm.stats[index];
+  PendingSgis sgis;
   for (arm::Exit& exit : vcpu.run()) {
     stats.count(exit);
     if (exit.is<arm::ExternalInterrupt>()) {
-      forward_physical_interrupt(vcpu, gic);
+      forward_physical_interrupt(vcpu, gic, sgis);
     } else if (auto* read = exit.get_if<arm::MmioRead>(); read != nullptr && in_uart(read->address)) {
       vm.uart_lock.lock();
       read->complete(vm.uart.read(read->address - kUartBase));
@@ -340,6 +361,7 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument) {
     } else if (!handle_sysreg(exit)) {
       stats.note_unexpected(exit, vcpu.registers().pc);  // the vCPU's default action follows
     }
+    sgis.flush(vcpu);
   }
   vcpu.put();
 }
