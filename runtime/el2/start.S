@@ -39,11 +39,17 @@ _start:
     .type arm_el2_secondary_entry, %function
 arm_el2_secondary_entry:
     mov     x19, x0
+    cmp     x0, #ARM_EL2_MAX_CPUS           /* no stack for it: park instead of */
+    b.hs    park                            /* overwriting another CPU's stack  */
     bl      set_stack_for_cpu
     bl      install_vectors
     mov     x0, x19
     bl      arm_el2_secondary_main
     b       .
+
+park:
+    wfe
+    b       park
 
 /* x0 = CPU index. SP_EL2 = top of that CPU's stack. Clobbers x1, x2. */
 set_stack_for_cpu:
