@@ -23,6 +23,9 @@ inline constexpr std::size_t kSysRegCount = static_cast<std::size_t>(SysReg::Cou
 // The host build's register file. Tests set ID registers here and read back what the
 // library wrote.
 inline std::uint64_t host_sysreg_file[kSysRegCount] = {};
+// The ID register space (op0 3, op1 0, CRn 0, CRm 1..7, op2 0..7), for code that reads an
+// ID register chosen at run time; index (CRm - 1) * 8 + op2.
+inline std::uint64_t host_id_space[7 * 8] = {};
 #endif
 
 template <SysReg R>

@@ -21,6 +21,7 @@ export import arm.stage2;
 export import arm.gic;
 export import :context;
 export import :exits;
+export import :features;
 
 // asm/world_switch.S: runs the guest until it exits; returns an ARM_EXIT_* code. The host
 // build has no guest: unit tests link a scripted definition.
@@ -55,6 +56,10 @@ struct VCpuConfig {
   // Give the guest the EL1 physical timer (CNTP_*) as well as the virtual one
   // (CNTHCTL_EL2.EL1PCEN). Off, CNTP_* accesses trap as system register exits.
   bool physical_timer_passthrough = false;
+  // Trap the guest's ID register reads (HCR_EL2.TID3) and answer them inside run() with
+  // the features whose state the vCPU does not switch removed (SVE, SME, MTE, AMU, MPAM,
+  // SPE, TRBE; see features.cppm). Off: the guest sees the hardware's ID registers.
+  bool hide_unswitched_features = true;
   // Use the GICv3 list registers for virtual interrupts (needs GIC system registers).
   bool virtual_gic = true;
   // How the vCPU treats SMCCC calls (HVC #0, SMC #0): arm.smc answers architecture and
@@ -81,6 +86,7 @@ class VCpu {
     if (config.trap_wfe) hcr_ |= hcr::kTwe;
     if (config.trap_smc) hcr_ |= hcr::kTsc;
     if (config.stage2_vttbr != 0) hcr_ |= hcr::kVm;
+    if (config.hide_unswitched_features) hcr_ |= hcr::kTid3;
     // What this CPU has decides what load()/put() may touch: ICH_* registers exist only
     // with the GIC system register interface, FP/SIMD and PAuth registers only with those
     // features (accessing them otherwise is UNDEFINED at EL2).
@@ -219,9 +225,19 @@ class VCpu {
       ++exit_count_;
       classify(code);
       if (config_.calls != nullptr && answer_call_internally()) continue;
+      if (config_.hide_unswitched_features && answer_id_register_read()) continue;
       exit_pending_ = true;
       return current_;
     }
+  }
+
+  // A trapped read of an ID register (HCR_EL2.TID3): answered here, filtered.
+  bool answer_id_register_read() noexcept {
+    auto* read = current_.get_if<SysRegRead>();
+    if (read == nullptr || !is_feature_id_register(read->encoding)) return false;
+    read->complete(guest_id_register(read->encoding, read_id_register(read->encoding)));
+    complete(regs_, *read);
+    return true;
   }
 
   // Offers an HVC/SMC exit to arm.smc. Returns true when the call was answered and the

@@ -274,3 +274,43 @@ TEST_CASE("the virtual GIC is used only where the CPU has the GIC system registe
   for (auto reg : {arm::SysReg::ICH_LR0_EL2, arm::SysReg::ICH_LR1_EL2}) set(reg, 0);
   set(arm::SysReg::ID_AA64PFR0_EL1, 0);
 }
+
+TEST_CASE("the guest's ID registers hide the features whose state the vCPU does not switch") {
+  // ID_AA64PFR0_EL1 with SVE (1 at [35:32]), AMU (1 at [47:44]), FP/AdvSIMD 0, EL0-EL3 AArch64.
+  constexpr std::uint64_t kPfr0 = (1ull << 32) | (1ull << 44) | 0x1111;
+  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64PFR0_EL1, kPfr0) == 0x1111);
+  // ID_AA64PFR1_EL1 with SME (1 at [27:24]), MTE (2 at [11:8]) and BT (1 at [3:0]).
+  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64PFR1_EL1, (1ull << 24) | (2ull << 8) | 1) == 1);
+  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64ZFR0_EL1, 0x1234) == 0);
+  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64ISAR0_EL1, 0x1234) == 0x1234);
+}
+
+TEST_CASE("ID register reads trapped by TID3 are answered inside run(), filtered") {
+  constexpr unsigned kPfr0Index = (4 - 1) * 8 + 0;  // CRm 4, op2 0
+  arm::host_id_space[kPfr0Index] = (1ull << 32) | 0x1111;
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  CHECK((vcpu.hcr() & arm::hcr::kTid3) != 0);
+  std::uint64_t x3_seen = 0, pc_seen = 0;
+  scripted::set_script({[](arm::GuestRegisters& regs) {
+                          // MRS x3, ID_AA64PFR0_EL1
+                          const auto iss = arm::SysRegIss::make(arm::sysreg::ID_AA64PFR0_EL1, 3, true);
+                          set(arm::SysReg::ESR_EL2,
+                              arm::Esr::make(arm::ExceptionClass::SysReg64, true, iss).value());
+                          return kSync;
+                        },
+                        [&](arm::GuestRegisters& regs) {
+                          x3_seen = regs.x[3];
+                          pc_seen = regs.pc;
+                          return hvc(7, 0)(regs);
+                        }});
+  vcpu.load();
+  for (arm::Exit& exit : vcpu.run()) {
+    auto* call = exit.get_if<arm::Hypercall>();
+    REQUIRE(call != nullptr);  // the ID read never reached the loop
+    CHECK(call->immediate == 7);
+    break;
+  }
+  CHECK(x3_seen == 0x1111);
+  CHECK(pc_seen == 0x1004);  // past the MRS
+  arm::host_id_space[kPfr0Index] = 0;
+}

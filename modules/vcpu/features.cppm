@@ -1,0 +1,100 @@
+// What a guest is told about the CPU. The vCPU switches some EL1 state and not other
+// (SVE and SME registers, MTE tags and registers, activity monitors, MPAM, the statistical
+// profiling and trace buffer units); a guest that saw those features would use state it
+// does not own, or trap on every use. With HCR_EL2.TID3 the guest's reads of the ID
+// registers (op0 = 3, op1 = 0, CRn = 0, CRm = 1..7) trap, and the vCPU answers them
+// itself from the hardware's values with those features removed.
+module;
+#include <arm/runtime/std_support.h>
+export module arm.vcpu:features;
+import arm.sysreg;
+import arm.trap;
+
+export namespace arm {
+
+// A 4-bit ID register field [low + 3 : low].
+struct IdField {
+  SysRegEncoding reg;
+  unsigned low;
+};
+
+// The fields the vCPU zeroes: "not implemented" for each (Arm ARM D19.2, the ID_AA64*
+// register descriptions).
+inline constexpr IdField kHiddenFeatures[] = {
+    {sysreg::ID_AA64PFR0_EL1, 32},  // SVE
+    {sysreg::ID_AA64PFR0_EL1, 40},  // MPAM
+    {sysreg::ID_AA64PFR0_EL1, 44},  // AMU
+    {sysreg::ID_AA64PFR1_EL1, 8},   // MTE
+    {sysreg::ID_AA64PFR1_EL1, 24},  // SME
+    {sysreg::ID_AA64PFR1_EL1, 16},  // MPAM_frac
+    {sysreg::ID_AA64DFR0_EL1, 32},  // PMSVer (statistical profiling)
+    {sysreg::ID_AA64DFR0_EL1, 44},  // TraceBuffer
+};
+// Registers that describe only hidden features read as zero.
+inline constexpr SysRegEncoding kHiddenRegisters[] = {sysreg::ID_AA64ZFR0_EL1, sysreg::ID_AA64SMFR0_EL1};
+
+// The value a guest reads from ID register `encoding` whose hardware value is `value`.
+constexpr std::uint64_t guest_id_register(SysRegEncoding encoding, std::uint64_t value) noexcept {
+  for (SysRegEncoding hidden : kHiddenRegisters)
+    if (encoding == hidden) return 0;
+  for (const IdField& field : kHiddenFeatures)
+    if (encoding == field.reg) value &= ~(std::uint64_t{0xf} << field.low);
+  return value;
+}
+
+namespace detail {
+// One mrs per encoding of the ID register space: mrs takes its register as an immediate.
+template <unsigned CRm, unsigned Op2>
+inline std::uint64_t read_id_space() noexcept {
+#if defined(__aarch64__)
+  std::uint64_t value;
+  asm volatile("mrs %0, S3_0_C0_C%c1_%c2" : "=r"(value) : "i"(CRm), "i"(Op2));
+  return value;
+#else
+  return host_id_space[(CRm - 1) * 8 + Op2];
+#endif
+}
+template <unsigned CRm>
+inline std::uint64_t read_id_row(unsigned op2) noexcept {
+  switch (op2) {
+    case 0:
+      return read_id_space<CRm, 0>();
+    case 1:
+      return read_id_space<CRm, 1>();
+    case 2:
+      return read_id_space<CRm, 2>();
+    case 3:
+      return read_id_space<CRm, 3>();
+    case 4:
+      return read_id_space<CRm, 4>();
+    case 5:
+      return read_id_space<CRm, 5>();
+    case 6:
+      return read_id_space<CRm, 6>();
+    default:
+      return read_id_space<CRm, 7>();
+  }
+}
+}  // namespace detail
+
+// The hardware's value of an ID register in the trapped space (CRm 1..7), read at EL2.
+inline std::uint64_t read_id_register(SysRegEncoding encoding) noexcept {
+  switch (encoding.crm()) {
+    case 1:
+      return detail::read_id_row<1>(encoding.op2());
+    case 2:
+      return detail::read_id_row<2>(encoding.op2());
+    case 3:
+      return detail::read_id_row<3>(encoding.op2());
+    case 4:
+      return detail::read_id_row<4>(encoding.op2());
+    case 5:
+      return detail::read_id_row<5>(encoding.op2());
+    case 6:
+      return detail::read_id_row<6>(encoding.op2());
+    default:
+      return detail::read_id_row<7>(encoding.op2());
+  }
+}
+
+}  // namespace arm
