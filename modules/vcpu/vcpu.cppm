@@ -219,30 +219,43 @@ class VCpu {
  private:
   // Runs the guest until an exit the hypervisor must see. Calls arm.smc answers alone
   // re-enter the guest at once (the inner loop: no event, no coroutine switch).
-  Exit& enter_until_exit() noexcept {
+  [[gnu::noinline]] Exit& enter_until_exit() noexcept {
     for (;;) {
       const std::uint64_t code = arm_enter_guest(&regs_);
       ++exit_count_;
       classify(code);
-      if (config_.calls != nullptr && answer_call_internally()) continue;
-      if (config_.hide_unswitched_features && answer_id_register_read()) continue;
+      if (answered_internally()) continue;
       exit_pending_ = true;
       return current_;
     }
   }
 
+  // The exits the vCPU answers itself. One test of the exit type on the hot path; the
+  // answers themselves stay out of line so the loop stays small.
+  bool answered_internally() noexcept {
+    switch (current_.index()) {
+      case Exit::index_for<Hypercall>:
+      case Exit::index_for<SecureMonitorCall>:
+        return config_.calls != nullptr && answer_call_internally();
+      case Exit::index_for<SysRegRead>:
+        return config_.hide_unswitched_features &&
+               is_feature_id_register(current_.as<SysRegRead>().encoding) && answer_id_register_read();
+      default:
+        return false;
+    }
+  }
+
   // A trapped read of an ID register (HCR_EL2.TID3): answered here, filtered.
-  bool answer_id_register_read() noexcept {
-    auto* read = current_.get_if<SysRegRead>();
-    if (read == nullptr || !is_feature_id_register(read->encoding)) return false;
-    read->complete(guest_id_register(read->encoding, read_id_register(read->encoding)));
-    complete(regs_, *read);
+  [[gnu::noinline]] bool answer_id_register_read() noexcept {
+    SysRegRead& read = current_.as<SysRegRead>();
+    read.complete(guest_id_register(read.encoding, read_id_register(read.encoding)));
+    complete(regs_, read);
     return true;
   }
 
   // Offers an HVC/SMC exit to arm.smc. Returns true when the call was answered and the
   // guest can resume; otherwise current_ holds the event for the hypervisor.
-  bool answer_call_internally() noexcept {
+  [[gnu::noinline]] bool answer_call_internally() noexcept {
     if (auto* call = current_.get_if<Hypercall>()) return dispatch_call(*call);
     if (auto* call = current_.get_if<SecureMonitorCall>()) return dispatch_call(*call);
     return false;
@@ -273,7 +286,7 @@ class VCpu {
   // alone: an unanswered read or rejected write to a device is an external abort, an
   // unanswered or rejected system register access and a trap nobody handled are an
   // undefined instruction, an unresolved stage-2 fault is an external abort.
-  void complete_exit() noexcept {
+  [[gnu::noinline]] void complete_exit() noexcept {
     exit_pending_ = false;
     if (skip_default_) {
       skip_default_ = false;
