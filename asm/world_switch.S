@@ -34,21 +34,7 @@ arm_enter_guest:
     msr     elr_el2, x1
     msr     spsr_el2, x2
 
-    ldp     x2, x3, [x0, #ARM_GUEST_X(2)]
-    ldp     x4, x5, [x0, #ARM_GUEST_X(4)]
-    ldp     x6, x7, [x0, #ARM_GUEST_X(6)]
-    ldp     x8, x9, [x0, #ARM_GUEST_X(8)]
-    ldp     x10, x11, [x0, #ARM_GUEST_X(10)]
-    ldp     x12, x13, [x0, #ARM_GUEST_X(12)]
-    ldp     x14, x15, [x0, #ARM_GUEST_X(14)]
-    ldp     x16, x17, [x0, #ARM_GUEST_X(16)]
-    ldp     x18, x19, [x0, #ARM_GUEST_X(18)]
-    ldp     x20, x21, [x0, #ARM_GUEST_X(20)]
-    ldp     x22, x23, [x0, #ARM_GUEST_X(22)]
-    ldp     x24, x25, [x0, #ARM_GUEST_X(24)]
-    ldp     x26, x27, [x0, #ARM_GUEST_X(26)]
-    ldp     x28, x29, [x0, #ARM_GUEST_X(28)]
-    ldr     x30, [x0, #ARM_GUEST_X(30)]
+    arm_load_guest_x2_x30 x0
     ldp     x0, x1, [x0, #ARM_GUEST_X(0)]
     eret
     dsb     nsh                 /* no straight-line speculation past eret */
@@ -66,21 +52,7 @@ arm_enter_guest:
     .balign 16
 arm_guest_exit:
     mrs     x1, tpidr_el2
-    stp     x2, x3, [x1, #ARM_GUEST_X(2)]
-    stp     x4, x5, [x1, #ARM_GUEST_X(4)]
-    stp     x6, x7, [x1, #ARM_GUEST_X(6)]
-    stp     x8, x9, [x1, #ARM_GUEST_X(8)]
-    stp     x10, x11, [x1, #ARM_GUEST_X(10)]
-    stp     x12, x13, [x1, #ARM_GUEST_X(12)]
-    stp     x14, x15, [x1, #ARM_GUEST_X(14)]
-    stp     x16, x17, [x1, #ARM_GUEST_X(16)]
-    stp     x18, x19, [x1, #ARM_GUEST_X(18)]
-    stp     x20, x21, [x1, #ARM_GUEST_X(20)]
-    stp     x22, x23, [x1, #ARM_GUEST_X(22)]
-    stp     x24, x25, [x1, #ARM_GUEST_X(24)]
-    stp     x26, x27, [x1, #ARM_GUEST_X(26)]
-    stp     x28, x29, [x1, #ARM_GUEST_X(28)]
-    str     x30, [x1, #ARM_GUEST_X(30)]
+    arm_store_guest_x2_x30 x1
     ldp     x2, x3, [sp], #16               /* the guest's x0, x1 */
     stp     x2, x3, [x1, #ARM_GUEST_X(0)]
     mrs     x2, elr_el2

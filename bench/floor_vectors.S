@@ -30,21 +30,7 @@ bench_floor_vectors:
     .org    bench_floor_vectors + 8 * 0x80    /* lower EL, AArch64, synchronous */
     stp     x0, x1, [sp, #-16]!
     mrs     x0, tpidr_el2
-    stp     x2, x3, [x0, #ARM_GUEST_X(2)]
-    stp     x4, x5, [x0, #ARM_GUEST_X(4)]
-    stp     x6, x7, [x0, #ARM_GUEST_X(6)]
-    stp     x8, x9, [x0, #ARM_GUEST_X(8)]
-    stp     x10, x11, [x0, #ARM_GUEST_X(10)]
-    stp     x12, x13, [x0, #ARM_GUEST_X(12)]
-    stp     x14, x15, [x0, #ARM_GUEST_X(14)]
-    stp     x16, x17, [x0, #ARM_GUEST_X(16)]
-    stp     x18, x19, [x0, #ARM_GUEST_X(18)]
-    stp     x20, x21, [x0, #ARM_GUEST_X(20)]
-    stp     x22, x23, [x0, #ARM_GUEST_X(22)]
-    stp     x24, x25, [x0, #ARM_GUEST_X(24)]
-    stp     x26, x27, [x0, #ARM_GUEST_X(26)]
-    stp     x28, x29, [x0, #ARM_GUEST_X(28)]
-    str     x30, [x0, #ARM_GUEST_X(30)]
+    arm_store_guest_x2_x30 x0
     b       floor_restore
     .org    bench_floor_vectors + 9 * 0x80
     b       arm_el2_vectors + 9 * 0x80
@@ -67,21 +53,7 @@ floor_restore:
     and     x1, x1, #0xffff                    /* ISS.imm16 of the HVC */
     mov     x2, #0xffff
     cmp     x1, x2
-    ldp     x2, x3, [x0, #ARM_GUEST_X(2)]
-    ldp     x4, x5, [x0, #ARM_GUEST_X(4)]
-    ldp     x6, x7, [x0, #ARM_GUEST_X(6)]
-    ldp     x8, x9, [x0, #ARM_GUEST_X(8)]
-    ldp     x10, x11, [x0, #ARM_GUEST_X(10)]
-    ldp     x12, x13, [x0, #ARM_GUEST_X(12)]
-    ldp     x14, x15, [x0, #ARM_GUEST_X(14)]
-    ldp     x16, x17, [x0, #ARM_GUEST_X(16)]
-    ldp     x18, x19, [x0, #ARM_GUEST_X(18)]
-    ldp     x20, x21, [x0, #ARM_GUEST_X(20)]
-    ldp     x22, x23, [x0, #ARM_GUEST_X(22)]
-    ldp     x24, x25, [x0, #ARM_GUEST_X(24)]
-    ldp     x26, x27, [x0, #ARM_GUEST_X(26)]
-    ldp     x28, x29, [x0, #ARM_GUEST_X(28)]
-    ldr     x30, [x0, #ARM_GUEST_X(30)]
+    arm_load_guest_x2_x30 x0
     b.eq    floor_report
     ldp     x0, x1, [sp], #16
     eret

@@ -7,4 +7,26 @@
 #define TESTS_QEMU_GUEST_H
 #define GUEST_REPORT 0xffff
 #define GUEST_PASS 0
+
+#ifdef __ASSEMBLER__
+/* A VBAR_EL1 vector table (Arm ARM D1.10.2: 16 entries of 0x80 bytes) for a guest that
+   runs at EL1h: "current EL with SP_ELx" synchronous exceptions (offset 0x200) go to
+   \sync, IRQs (0x280) to \irq, and every other entry to \other. */
+.macro guest_vector_table name, sync, irq, other
+    .balign 0x800
+\name:
+    .rept 4
+    b       \other
+    .balign 0x80
+    .endr
+    b       \sync
+    .balign 0x80
+    b       \irq
+    .balign 0x80
+    .rept 10
+    b       \other
+    .balign 0x80
+    .endr
+.endm
+#endif
 #endif

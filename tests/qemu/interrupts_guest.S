@@ -40,15 +40,4 @@ unexpected_exception:
 
 // VBAR_EL1: 16 entries of 0x80 bytes (Arm ARM D1.10.2); this guest runs at EL1h, so
 // its IRQs arrive at "current EL with SP_ELx, IRQ" (offset 0x280).
-    .balign 0x800
-guest_vectors:
-    .rept 5
-    b       unexpected_exception
-    .balign 0x80
-    .endr
-    b       irq_handler               // 0x280
-    .balign 0x80
-    .rept 10
-    b       unexpected_exception
-    .balign 0x80
-    .endr
+    guest_vector_table guest_vectors, unexpected_exception, irq_handler, unexpected_exception

@@ -70,18 +70,7 @@ fail:
     hvc     #GUEST_REPORT
     b       .
 
-    .balign 0x800
-mmio_vectors:
-    .rept 4
-    b       unexpected
-    .balign 0x80
-    .endr
-    b       abort_seen                       // 0x200: current EL with SP_ELx, synchronous
-    .balign 0x80
-    .rept 11
-    b       unexpected
-    .balign 0x80
-    .endr
+    guest_vector_table mmio_vectors, abort_seen, unexpected, unexpected
 unexpected:
     mov     x0, #99
     hvc     #GUEST_REPORT

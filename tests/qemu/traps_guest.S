@@ -43,18 +43,7 @@ fail:
     hvc     #GUEST_REPORT
     b       .
 
-    .balign 0x800
-traps_vectors:
-    .rept 4
-    b       unexpected
-    .balign 0x80
-    .endr
-    b       undef_seen
-    .balign 0x80
-    .rept 11
-    b       unexpected
-    .balign 0x80
-    .endr
+    guest_vector_table traps_vectors, undef_seen, unexpected, unexpected
 unexpected:
     mov     x0, #99
     hvc     #GUEST_REPORT

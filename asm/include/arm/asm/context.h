@@ -54,4 +54,47 @@
    the start of RAM. */
 #define ARM_EL2_IMAGE_BASE 0x40200000
 
+#ifdef __ASSEMBLER__
+/*
+ * Moving x2-x30 between the registers and a GuestRegisters at \base (x0 and x1 are the
+ * caller's scratch and move separately). Shared by the world switch and the benchmark's
+ * floor handler, so both move exactly the same registers.
+ */
+.macro arm_store_guest_x2_x30 base
+    stp     x2, x3, [\base, #ARM_GUEST_X(2)]
+    stp     x4, x5, [\base, #ARM_GUEST_X(4)]
+    stp     x6, x7, [\base, #ARM_GUEST_X(6)]
+    stp     x8, x9, [\base, #ARM_GUEST_X(8)]
+    stp     x10, x11, [\base, #ARM_GUEST_X(10)]
+    stp     x12, x13, [\base, #ARM_GUEST_X(12)]
+    stp     x14, x15, [\base, #ARM_GUEST_X(14)]
+    stp     x16, x17, [\base, #ARM_GUEST_X(16)]
+    stp     x18, x19, [\base, #ARM_GUEST_X(18)]
+    stp     x20, x21, [\base, #ARM_GUEST_X(20)]
+    stp     x22, x23, [\base, #ARM_GUEST_X(22)]
+    stp     x24, x25, [\base, #ARM_GUEST_X(24)]
+    stp     x26, x27, [\base, #ARM_GUEST_X(26)]
+    stp     x28, x29, [\base, #ARM_GUEST_X(28)]
+    str     x30, [\base, #ARM_GUEST_X(30)]
+.endm
+
+.macro arm_load_guest_x2_x30 base
+    ldp     x2, x3, [\base, #ARM_GUEST_X(2)]
+    ldp     x4, x5, [\base, #ARM_GUEST_X(4)]
+    ldp     x6, x7, [\base, #ARM_GUEST_X(6)]
+    ldp     x8, x9, [\base, #ARM_GUEST_X(8)]
+    ldp     x10, x11, [\base, #ARM_GUEST_X(10)]
+    ldp     x12, x13, [\base, #ARM_GUEST_X(12)]
+    ldp     x14, x15, [\base, #ARM_GUEST_X(14)]
+    ldp     x16, x17, [\base, #ARM_GUEST_X(16)]
+    ldp     x18, x19, [\base, #ARM_GUEST_X(18)]
+    ldp     x20, x21, [\base, #ARM_GUEST_X(20)]
+    ldp     x22, x23, [\base, #ARM_GUEST_X(22)]
+    ldp     x24, x25, [\base, #ARM_GUEST_X(24)]
+    ldp     x26, x27, [\base, #ARM_GUEST_X(26)]
+    ldp     x28, x29, [\base, #ARM_GUEST_X(28)]
+    ldr     x30, [\base, #ARM_GUEST_X(30)]
+.endm
+#endif
+
 #endif
