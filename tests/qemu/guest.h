@@ -9,6 +9,17 @@
 #define GUEST_PASS 0
 
 #ifdef __ASSEMBLER__
+/* The end of a guest whose checks branch to `fail` with the number of the failed check
+   in x10: reports GUEST_PASS when reached in sequence, or that number from `fail`. */
+.macro guest_report_pass_or_x10
+    mov     x0, #GUEST_PASS
+    hvc     #GUEST_REPORT
+fail:
+    mov     x0, x10
+    hvc     #GUEST_REPORT
+    b       .
+.endm
+
 /* A VBAR_EL1 vector table (Arm ARM D1.10.2: 16 entries of 0x80 bytes) for a guest that
    runs at EL1h: "current EL with SP_ELx" synchronous exceptions (offset 0x200) go to
    \sync, IRQs (0x280) to \irq, and every other entry to \other. */

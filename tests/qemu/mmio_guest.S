@@ -63,12 +63,7 @@ abort_seen:
     mov     x10, #16
     cmp     x1, x20                          // FAR_EL1: the faulting address
     b.ne    fail
-    mov     x0, #GUEST_PASS
-    hvc     #GUEST_REPORT
-fail:
-    mov     x0, x10
-    hvc     #GUEST_REPORT
-    b       .
+    guest_report_pass_or_x10
 
     guest_vector_table mmio_vectors, abort_seen, unexpected, unexpected
 unexpected:

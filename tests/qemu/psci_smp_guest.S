@@ -64,12 +64,7 @@ psci_smp_guest:
     hvc     #0
     cmn     x0, #4                       // ALREADY_ON
     b.ne    fail
-    mov     x0, #GUEST_PASS
-    hvc     #GUEST_REPORT
-fail:
-    mov     x0, x10
-    hvc     #GUEST_REPORT
-    b       .
+    guest_report_pass_or_x10
 
 secondary_entry:
     mrs     x1, mpidr_el1

@@ -36,12 +36,7 @@ undef_seen:
     adr     x2, undef_here
     cmp     x1, x2
     b.ne    fail
-    mov     x0, #GUEST_PASS
-    hvc     #GUEST_REPORT
-fail:
-    mov     x0, x10
-    hvc     #GUEST_REPORT
-    b       .
+    guest_report_pass_or_x10
 
     guest_vector_table traps_vectors, undef_seen, unexpected, unexpected
 unexpected:
