@@ -291,7 +291,7 @@ TEST_CASE("ID register reads trapped by TID3 are answered inside run(), filtered
   arm::VCpu vcpu{{.entry = 0x1000}};
   CHECK((vcpu.hcr() & arm::hcr::kTid3) != 0);
   std::uint64_t x3_seen = 0, pc_seen = 0;
-  scripted::set_script({[](arm::GuestRegisters& regs) {
+  scripted::set_script({[](arm::GuestRegisters&) {
                           // MRS x3, ID_AA64PFR0_EL1
                           const auto iss = arm::SysRegIss::make(arm::sysreg::ID_AA64PFR0_EL1, 3, true);
                           set(arm::SysReg::ESR_EL2,
