@@ -9,6 +9,20 @@
 #define GUEST_PASS 0
 
 #ifdef __ASSEMBLER__
+/* One SMCCC call and its check: x0..x3 = \id, \a1..\a3; `\insn #0` (hvc or smc);
+   unless x0 == \expected afterwards, branch to `report` with x9 = \code. */
+.macro guest_check_call insn, code, expected, id, a1=0, a2=0, a3=0
+    ldr     x0, =\id
+    ldr     x1, =\a1
+    ldr     x2, =\a2
+    ldr     x3, =\a3
+    \insn   #0
+    mov     x9, #\code
+    ldr     x10, =\expected
+    cmp     x0, x10
+    b.ne    report
+.endm
+
 /* The end of a guest whose checks branch to `fail` with the number of the failed check
    in x10: reports GUEST_PASS when reached in sequence, or that number from `fail`. */
 .macro guest_report_pass_or_x10

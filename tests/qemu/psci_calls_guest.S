@@ -23,51 +23,38 @@
 #define ON_PENDING -5
 #define INVALID_ADDRESS -9
 
-// One call: x0..x3 = id, a1..a3; `insn #0`; failure `code` unless x0 == expected.
-.macro check insn, code, expected, id, a1=0, a2=0, a3=0
-    ldr     x0, =\id
-    ldr     x1, =\a1
-    ldr     x2, =\a2
-    ldr     x3, =\a3
-    \insn   #0
-    mov     x9, #\code
-    ldr     x10, =\expected
-    cmp     x0, x10
-    b.ne    report
-.endm
-
     .text
     .global psci_calls_guest
 psci_calls_guest:
-    check   hvc, 1, VERSION_1_1, SMCCC_VERSION
-    check   smc, 2, VERSION_1_1, SMCCC_VERSION
-    check   smc, 3, VERSION_1_1, PSCI_VERSION
-    check   hvc, 4, VERSION_1_1, PSCI_VERSION
-    check   smc, 5, 0, PSCI_FEATURES, PSCI_CPU_ON64
-    check   hvc, 6, 0, PSCI_FEATURES, SMCCC_VERSION
-    check   smc, 7, NOT_SUPPORTED, SMCCC_ARCH_FEATURES, SMCCC_ARCH_WORKAROUND_1
-    check   hvc, 8, NOT_SUPPORTED, SIP_CALL
-    check   smc, 9, NOT_SUPPORTED, SIP_CALL
+    guest_check_call   hvc, 1, VERSION_1_1, SMCCC_VERSION
+    guest_check_call   smc, 2, VERSION_1_1, SMCCC_VERSION
+    guest_check_call   smc, 3, VERSION_1_1, PSCI_VERSION
+    guest_check_call   hvc, 4, VERSION_1_1, PSCI_VERSION
+    guest_check_call   smc, 5, 0, PSCI_FEATURES, PSCI_CPU_ON64
+    guest_check_call   hvc, 6, 0, PSCI_FEATURES, SMCCC_VERSION
+    guest_check_call   smc, 7, NOT_SUPPORTED, SMCCC_ARCH_FEATURES, SMCCC_ARCH_WORKAROUND_1
+    guest_check_call   hvc, 8, NOT_SUPPORTED, SIP_CALL
+    guest_check_call   smc, 9, NOT_SUPPORTED, SIP_CALL
     // CPU_ON for an MPIDR that is not one of the VM's vCPUs (the VM has 0 and 1).
-    check   smc, 10, INVALID_PARAMETERS, PSCI_CPU_ON64, 7, psci_secondary_entry
+    guest_check_call   smc, 10, INVALID_PARAMETERS, PSCI_CPU_ON64, 7, psci_secondary_entry
     // CPU_ON with an unaligned entry point.
-    check   smc, 11, INVALID_ADDRESS, PSCI_CPU_ON64, 1, psci_secondary_entry+2
+    guest_check_call   smc, 11, INVALID_ADDRESS, PSCI_CPU_ON64, 1, psci_secondary_entry+2
     // CPU_ON through the SMC32 id with garbage in the upper halves: the host loop gets a
     // PsciCpuOn event for vCPU 1 with entry psci_secondary_entry and context id 0xc0ffee.
-    check   hvc, 12, 0, PSCI_CPU_ON, 0xffffffff00000001, psci_secondary_entry, 0xabcd000000c0ffee
+    guest_check_call   hvc, 12, 0, PSCI_CPU_ON, 0xffffffff00000001, psci_secondary_entry, 0xabcd000000c0ffee
     // The host marked vCPU 1 ON_PENDING in its table: AFFINITY_INFO and CPU_ON see it.
-    check   smc, 13, 2, PSCI_AFFINITY_INFO64, 1, 0
-    check   smc, 14, ON_PENDING, PSCI_CPU_ON64, 1, psci_secondary_entry
-    check   smc, 15, 0, PSCI_AFFINITY_INFO64, 0, 0
+    guest_check_call   smc, 13, 2, PSCI_AFFINITY_INFO64, 1, 0
+    guest_check_call   smc, 14, ON_PENDING, PSCI_CPU_ON64, 1, psci_secondary_entry
+    guest_check_call   smc, 15, 0, PSCI_AFFINITY_INFO64, 0, 0
     // x4..x17 survive a call that the library answers.
     ldr     x4, =0x4444444444444444
-    check   smc, 16, 2, PSCI_MIGRATE_INFO_TYPE
+    guest_check_call   smc, 16, 2, PSCI_MIGRATE_INFO_TYPE
     mov     x9, #17
     ldr     x10, =0x4444444444444444
     cmp     x4, x10
     b.ne    report
     // CPU_SUSPEND to a standby state: an event the host completes with SUCCESS.
-    check   smc, 18, 0, PSCI_CPU_SUSPEND, 0
+    guest_check_call   smc, 18, 0, PSCI_CPU_SUSPEND, 0
     mov     x9, #GUEST_PASS
 report:
     mov     x0, x9

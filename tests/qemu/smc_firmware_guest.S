@@ -15,32 +15,21 @@
 #define VERSION_1_1 0x10001
 #define NOT_SUPPORTED -1
 
-.macro check insn, code, expected, id, a1=0, a2=0
-    ldr     x0, =\id
-    ldr     x1, =\a1
-    ldr     x2, =\a2
-    \insn   #0
-    mov     x9, #\code
-    ldr     x10, =\expected
-    cmp     x0, x10
-    b.ne    report
-.endm
-
     .text
     .global smc_firmware_guest
 smc_firmware_guest:
     // Allowed: QEMU's PSCI answers (version 1.1, no Trusted OS, CPU_ON implemented).
-    check   smc, 1, VERSION_1_1, PSCI_VERSION
-    check   smc, 2, 2, PSCI_MIGRATE_INFO_TYPE
-    check   smc, 3, 0, PSCI_FEATURES, PSCI_CPU_ON64
+    guest_check_call   smc, 1, VERSION_1_1, PSCI_VERSION
+    guest_check_call   smc, 2, 2, PSCI_MIGRATE_INFO_TYPE
+    guest_check_call   smc, 3, 0, PSCI_FEATURES, PSCI_CPU_ON64
     // Denied: had they reached QEMU, AFFINITY_INFO(0) would answer ON (0) and CPU_OFF would
     // stop this CPU for good (the run would time out).
-    check   smc, 4, NOT_SUPPORTED, PSCI_AFFINITY_INFO64, 0, 0
-    check   smc, 5, NOT_SUPPORTED, PSCI_CPU_OFF
+    guest_check_call   smc, 4, NOT_SUPPORTED, PSCI_AFFINITY_INFO64, 0, 0
+    guest_check_call   smc, 5, NOT_SUPPORTED, PSCI_CPU_OFF
     // An HVC never goes to the firmware, allowed id or not.
-    check   hvc, 6, NOT_SUPPORTED, PSCI_VERSION
+    guest_check_call   hvc, 6, NOT_SUPPORTED, PSCI_VERSION
     // SMCCC_VERSION is the hypervisor's own answer, never the firmware's.
-    check   smc, 7, VERSION_1_1, SMCCC_VERSION
+    guest_check_call   smc, 7, VERSION_1_1, SMCCC_VERSION
     mov     x9, #GUEST_PASS
 report:
     mov     x0, x9
