@@ -198,6 +198,42 @@ inline void write_el2_config(const El2Config& config) noexcept {
   instruction_barrier();
 }
 
+// The EL2 physical timer (CNTHP_*_EL2, Arm ARM D11.2 "The Generic Timer in AArch64
+// state"): the hypervisor's own timer, which a guest cannot read or program. Armed before
+// entering a guest, it is the watchdog that bounds a guest that never traps: its interrupt
+// (PPI 26, routed to EL2 by HCR_EL2.IMO) ends the guest's run with an ExternalInterrupt
+// exit even when the guest masked its own interrupts. The hypervisor enables the PPI at
+// its interrupt controller (PhysicalGic::enable_private_interrupt).
+class HypervisorTimer {
+ public:
+  static constexpr std::uint32_t kIntid = 26;  // Server Base System Architecture PPI map
+  // CNTHP_CTL_EL2 fields.
+  static constexpr std::uint64_t kEnable = 1ull << 0;
+  static constexpr std::uint64_t kInterruptMask = 1ull << 1;
+  static constexpr std::uint64_t kInterruptStatus = 1ull << 2;
+
+  // Counter ticks per second (CNTFRQ_EL0).
+  static std::uint64_t frequency() noexcept { return read_sysreg<SysReg::CNTFRQ_EL0>(); }
+  // Fires `ticks` counter ticks from now (CNTHP_CVAL_EL2 = CNTPCT_EL0 + ticks).
+  static void start(std::uint64_t ticks) noexcept {
+    write_sysreg<SysReg::CNTHP_CVAL_EL2>(read_sysreg<SysReg::CNTPCT_EL0>() + ticks);
+    write_sysreg<SysReg::CNTHP_CTL_EL2>(kEnable);
+    instruction_barrier();
+  }
+  // The same in microseconds.
+  static void start_us(std::uint64_t microseconds) noexcept { start(frequency() * microseconds / 1'000'000); }
+  // Disarms the timer, which also withdraws its (level-sensitive) interrupt.
+  static void stop() noexcept {
+    write_sysreg<SysReg::CNTHP_CTL_EL2>(0);
+    instruction_barrier();
+  }
+  // Whether the deadline has passed while armed (CNTHP_CTL_EL2.ISTATUS).
+  static bool expired() noexcept {
+    const std::uint64_t control = read_sysreg<SysReg::CNTHP_CTL_EL2>();
+    return (control & kEnable) != 0 && (control & kInterruptStatus) != 0;
+  }
+};
+
 // Why enable() refused to run.
 enum class EnableError : std::uint8_t { None, NoEl2, El1NotAArch64, AlreadyEnabled };
 

@@ -12,10 +12,8 @@ namespace {
 // QEMU virt's GICv3 (docs: hw/arm/virt.c memory map).
 constexpr uintptr_t kGicDistributor = 0x0800'0000;
 constexpr uintptr_t kGicRedistributor = 0x080a'0000;
-constexpr uint32_t kHypervisorTimerIntid = 26;  // EL2 physical timer PPI
 constexpr uint32_t kInjectedIntid = 27;
 constexpr uint16_t kReady = 2;
-constexpr uint64_t kTimerEnable = 1;  // CNTHP_CTL_EL2.ENABLE
 }  // namespace
 
 int main() {
@@ -24,7 +22,7 @@ int main() {
   SCENARIO_CHECK(cpu.features().gic_system_registers);
   arm::PhysicalGic gic{kGicDistributor, kGicRedistributor};
   gic.init_this_cpu();
-  gic.enable_private_interrupt(kHypervisorTimerIntid);
+  gic.enable_private_interrupt(arm::HypervisorTimer::kIntid);
 
   arm::VCpu vcpu{{.entry = reinterpret_cast<uint64_t>(interrupts_guest),
                   .stack = reinterpret_cast<uint64_t>(guest_stack + sizeof guest_stack)}};
@@ -34,8 +32,7 @@ int main() {
     if (auto* call = exit.get_if<arm::Hypercall>()) {
       if (call->immediate == kReady) {
         // The guest spins from now on; only the hypervisor's timer can stop it.
-        arm::write_sysreg<arm::SysReg::CNTHP_TVAL_EL2>(10000);
-        arm::write_sysreg<arm::SysReg::CNTHP_CTL_EL2>(kTimerEnable);
+        arm::HypervisorTimer::start(10000);
         call->complete(0);
         continue;
       }
@@ -47,8 +44,8 @@ int main() {
     SCENARIO_CHECK(exit.is<arm::ExternalInterrupt>());
     const uint32_t intid = gic.acknowledge();
     printf("external interrupt exit: INTID %u\n", intid);
-    SCENARIO_CHECK(intid == kHypervisorTimerIntid);
-    arm::write_sysreg<arm::SysReg::CNTHP_CTL_EL2>(0);
+    SCENARIO_CHECK(intid == arm::HypervisorTimer::kIntid);
+    arm::HypervisorTimer::stop();
     gic.end_of_interrupt(intid);
     timer_exit_seen = true;
     SCENARIO_CHECK(vcpu.inject_interrupt({.intid = kInjectedIntid}));

@@ -85,3 +85,18 @@ TEST_CASE("pointer authentication is probed from ID_AA64ISAR1_EL1 and ID_AA64ISA
   CHECK(arm::has_pointer_auth(0, 0x1ull << 12));         // APA3: QARMA3
   CHECK_FALSE(arm::has_pointer_auth(0xf0ull << 12, 0));  // other ISAR1 fields only
 }
+
+TEST_CASE("the hypervisor timer sets a deadline relative to the counter and disarms") {
+  reset_registers();
+  set(arm::SysReg::CNTFRQ_EL0, 62'500'000);
+  set(arm::SysReg::CNTPCT_EL0, 1'000'000);
+  arm::HypervisorTimer::start_us(2000);  // 2 ms at 62.5 MHz: 125000 ticks
+  CHECK(get(arm::SysReg::CNTHP_CVAL_EL2) == 1'125'000);
+  CHECK(get(arm::SysReg::CNTHP_CTL_EL2) == arm::HypervisorTimer::kEnable);
+  CHECK_FALSE(arm::HypervisorTimer::expired());
+  set(arm::SysReg::CNTHP_CTL_EL2, arm::HypervisorTimer::kEnable | arm::HypervisorTimer::kInterruptStatus);
+  CHECK(arm::HypervisorTimer::expired());
+  arm::HypervisorTimer::stop();
+  CHECK(get(arm::SysReg::CNTHP_CTL_EL2) == 0);
+  CHECK_FALSE(arm::HypervisorTimer::expired());
+}
