@@ -146,10 +146,15 @@ inline HardwareFeatures probe() noexcept {
 }
 
 // HCR_EL2 bits every guest runs with: EL1 is AArch64; physical IRQ, FIQ and SError go to
-// EL2 (and virtual ones are enabled); maintenance broadcast inner shareable; pointer
-// authentication not trapped (its keys are EL1 state the guest owns).
+// EL2 (and virtual ones are enabled); maintenance broadcast inner shareable.
 inline constexpr std::uint64_t kGuestHcrBase =
-    hcr::kRw | hcr::kImo | hcr::kFmo | hcr::kAmo | hcr::kFb | hcr::kBsuInner | hcr::kApk | hcr::kApi;
+    hcr::kRw | hcr::kImo | hcr::kFmo | hcr::kAmo | hcr::kFb | hcr::kBsuInner;
+// With FEAT_PAuth, pointer authentication is not trapped either: its keys are EL1 state
+// the guest owns. Without it APK and API are RES0 and stay 0 (the guest fuzzer found them
+// set on a CPU without PAuth, where HCR_EL2 read back differently from what was written).
+constexpr std::uint64_t guest_hcr_base(bool pointer_auth) noexcept {
+  return pointer_auth ? kGuestHcrBase | hcr::kApk | hcr::kApi : kGuestHcrBase;
+}
 
 // The EL2 configuration shared by every guest on a CPU (the per-vCPU HCR_EL2 is set by
 // the vCPU at entry, from this base).
@@ -170,7 +175,7 @@ struct El2Config {
 constexpr El2Config default_el2_config(const HardwareFeatures& features, std::uint64_t vbar) noexcept {
   El2Config config;
   config.vbar = vbar;
-  config.hcr = kGuestHcrBase;
+  config.hcr = guest_hcr_base(features.pointer_auth);
   config.cptr = cptr::kRes1 | cptr::kTz | cptr::kTsm | cptr::kTam | cptr::kTta;
   config.mdcr = (std::uint64_t{features.pmu_counters} << mdcr::kHpmnShift) | mdcr::kTpm | mdcr::kTpmcr;
   config.cnthctl = cnthctl::kEl1pcten;

@@ -80,7 +80,9 @@ class VCpu {
     el1_.at<SysReg::SP_EL1>() = config.stack;
     el1_.at<SysReg::VMPIDR_EL2>() = config.mpidr;
     el1_.at<SysReg::VPIDR_EL2>() = read_sysreg<SysReg::MIDR_EL1>();
-    hcr_ = kGuestHcrBase;
+    pointer_auth_ =
+        has_pointer_auth(read_sysreg<SysReg::ID_AA64ISAR1_EL1>(), read_sysreg<SysReg::ID_AA64ISAR2_EL1>());
+    hcr_ = guest_hcr_base(pointer_auth_);
     if (!config.route_interrupts_to_el2) hcr_ &= ~(hcr::kImo | hcr::kFmo | hcr::kAmo);
     if (config.trap_wfi) hcr_ |= hcr::kTwi;
     if (config.trap_wfe) hcr_ |= hcr::kTwe;
@@ -94,8 +96,6 @@ class VCpu {
     virtual_gic_ = config.virtual_gic && config.route_interrupts_to_el2 && cpu.gic_system_registers;
     if (virtual_gic_) list_registers_ = list_register_count();
     fpsimd_present_ = cpu.fp && cpu.advanced_simd;
-    pointer_auth_ =
-        has_pointer_auth(read_sysreg<SysReg::ID_AA64ISAR1_EL1>(), read_sysreg<SysReg::ID_AA64ISAR2_EL1>());
   }
   VCpu(const VCpu&) = delete;
   VCpu& operator=(const VCpu&) = delete;

@@ -240,7 +240,16 @@ TEST_CASE("pointer authentication keys move with the vCPU on CPUs that have them
   CHECK(arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::APIAKEYLO_EL1)] == 0xbbbb);
   b.put();
   CHECK(a.pointer_auth_keys().values[0] == 0xa2a2);
+  CHECK((a.hcr() & (arm::hcr::kApk | arm::hcr::kApi)) == (arm::hcr::kApk | arm::hcr::kApi));
   set(arm::SysReg::ID_AA64ISAR1_EL1, 0);
+}
+
+TEST_CASE("without pointer authentication, HCR_EL2.APK and API (RES0 there) stay clear") {
+  set(arm::SysReg::ID_AA64ISAR1_EL1, 0);
+  set(arm::SysReg::ID_AA64ISAR2_EL1, 0);
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  CHECK((vcpu.hcr() & (arm::hcr::kApk | arm::hcr::kApi)) == 0);
+  CHECK((arm::default_el2_config(arm::HardwareFeatures{}, 0).hcr & (arm::hcr::kApk | arm::hcr::kApi)) == 0);
 }
 
 TEST_CASE("the virtual GIC is used only where the CPU has the GIC system registers") {

@@ -70,8 +70,8 @@ constexpr T&& forward(remove_reference_t<T>& value) noexcept {
 }
 template <class T, class U = T>
 constexpr T exchange(T& object, U&& replacement) {
-  T old = move(object);
-  object = forward<U>(replacement);
+  T old = std::move(object);
+  object = std::forward<U>(replacement);
   return old;
 }
 template <class T>
