@@ -76,7 +76,11 @@ int main() {
     SCENARIO_CHECK(call != nullptr && call->immediate == GUEST_REPORT);
     printf("guest reported %llu; CPU_ON events %u\n", (unsigned long long)call->x[0], cpu_on_events);
     SCENARIO_CHECK(cpu_on_events == 1);  // the second CPU_ON got ALREADY_ON without an event
-    for (int i = 0; i < 1000000 && !secondary_turned_off; ++i) {
+    // Wait up to 10 s of counter time for CPU 1 to finish (its QEMU thread may be slow to
+    // run on a loaded host).
+    const uint64_t deadline =
+        arm::read_sysreg<arm::SysReg::CNTPCT_EL0>() + 10 * arm::read_sysreg<arm::SysReg::CNTFRQ_EL0>();
+    while (!secondary_turned_off && arm::read_sysreg<arm::SysReg::CNTPCT_EL0>() < deadline) {
     }
     SCENARIO_CHECK(secondary_turned_off);
     return call->x[0] == GUEST_PASS ? 0 : 1;

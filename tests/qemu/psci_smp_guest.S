@@ -15,7 +15,25 @@
 #define PSCI_CPU_ON 0xc4000003
 #define PSCI_AFFINITY_INFO 0xc4000004
 #define CONTEXT_ID 0x5eed
-#define POLL_LIMIT 0x100000
+#define WAIT_SECONDS 10                   /* of counter time: generous for a loaded host */
+
+// x11 = the virtual counter value WAIT_SECONDS from now (Arm ARM D11.1.2). A deadline in
+// counter time, not a number of loop iterations: under load the second CPU's QEMU thread
+// may not run for a long while.
+.macro set_deadline
+    mrs     x11, cntfrq_el0
+    mov     x14, #WAIT_SECONDS
+    mul     x11, x11, x14
+    mrs     x14, cntvct_el0
+    add     x11, x11, x14
+.endm
+
+// Branch to `fail` once the deadline in x11 has passed.
+.macro fail_after_deadline
+    mrs     x14, cntvct_el0
+    cmp     x14, x11
+    b.hs    fail
+.endm
 
     .section .guest_text, "ax"
     .global psci_smp_guest
@@ -36,19 +54,17 @@ psci_smp_guest:
     cbnz    x0, fail
 
     mov     x10, #3
-    ldr     x11, =POLL_LIMIT
+    set_deadline
     adr     x12, report
     ldr     x13, =(CONTEXT_ID + 1)
-1:  subs    x11, x11, #1
-    b.eq    fail
+1:  fail_after_deadline
     ldr     x1, [x12]
     cmp     x1, x13
     b.ne    1b
 
     mov     x10, #4
-    ldr     x11, =POLL_LIMIT
-2:  subs    x11, x11, #1
-    b.eq    fail
+    set_deadline
+2:  fail_after_deadline
     ldr     x0, =PSCI_AFFINITY_INFO
     mov     x1, #1
     mov     x2, #0
