@@ -306,6 +306,12 @@ class Fuzzer {
                                      kGuestBase + kCodeOffset);
     const size_t done = generator.generate(writer, 8 + rng.below(57));
     done_address_ = kGuestBase + kCodeOffset + 4 * done;
+    // The rest of the code area ends the program too: a guest that lands there (a jump, a
+    // skipped branch) would otherwise crawl through zeros (UDF), one EL1 exception each,
+    // until the timer stops it.
+    auto* code = reinterpret_cast<uint32_t*>(guest_ram + kCodeOffset);
+    for (size_t n = writer.size(); n < kCodeSize / 4; ++n)
+      code[n] = guest_fuzz::a64::hvc(guest_fuzz::kProgramDone);
     // The no-execute page gets code too, so a jump there fails only for its permission.
     memcpy(guest_ram + kNoExecuteOffset, guest_ram + kCodeOffset, kPage);
     return static_cast<unsigned>(writer.size());

@@ -270,7 +270,9 @@ class ProgramGenerator {
     if (kind < 82) return exception_return(out);
     if (kind < 85) return jump(out);
     if (kind < 88) return pstate(out);
-    if (kind < 96) return random_word(out);
+    if (kind < 95) return random_word(out);
+    if (kind < 96)
+      return rng_.percent(30) ? stage1_translation(out) : random_word(out);  // rare: ends the program
     if (kind < 99 || !rng_.percent(30)) return forward_branch(out);
     return runaway(out);  // rare: the timer cuts the rest of the program short
   }
@@ -410,6 +412,29 @@ class ProgramGenerator {
         return out.emit(a64::mov_to_sp(rn));
       }
     }
+  }
+  // Turns on the guest's own MMU (stage 1) with its tables somewhere a guest should not
+  // be able to read, or in its RAM full of random descriptors: every walk is a stage-2
+  // fault on a translation table access (S1PTW) or a stage-1 fault the guest takes.
+  // TCR_EL1 (D19.2): T0SZ 25 (39-bit VA, walk from level 1), 4 KiB granule, write-back
+  // inner shareable walks, TTBR1 walks off (EPD1), 40-bit IPS. SCTLR_EL1: M, C, I.
+  void stage1_translation(ProgramWriter& out) {
+    constexpr uint64_t kTcr = 25 | 1u << 8 | 1u << 10 | 3u << 12 | 1u << 23 | 2ull << 32;
+    constexpr uint64_t kSctlr = 0x30d0'0800 | 1u << 0 | 1u << 2 | 1u << 12;
+    const uint64_t tables = rng_.percent(50) ? layout_.data : address() & ~uint64_t{0xfff};
+    const struct {
+      uint64_t value;
+      SysRegEncoding reg;
+    } kWrites[] = {{kTcr, {3, 0, 2, 0, 2}},
+                   {0xff, {3, 0, 10, 2, 0}},
+                   {tables, {3, 0, 2, 0, 0}},
+                   {kSctlr, {3, 0, 1, 0, 0}}};
+    for (const auto& write : kWrites) {
+      out.mov64(17, write.value);
+      out.emit(
+          a64::system(false, write.reg.op0, write.reg.op1, write.reg.crn, write.reg.crm, write.reg.op2, 17));
+    }
+    out.emit(a64::kIsb);
   }
   void random_word(ProgramWriter& out) {
     const auto word = static_cast<uint32_t>(rng_.next());
