@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "program.h"
+#include "sentinels.h"
 
 extern "C" {
 #include <semihost.h>  // picolibc declares these without C linkage
@@ -37,7 +38,7 @@ extern "C" char __image_end[];
 extern "C" char __init_array_end[];  // end of .text, .guest_text and .rodata
 extern "C" char __stack_top[];
 // host_registers.S: calls step(context) with sentinels in x19-x28; returns a mask of the
-// registers (bit n: x19 + n; bit 10: SP) that did not survive.
+// registers that did not survive (sentinels.h).
 extern "C" uint64_t guest_fuzz_call_with_sentinels(void (*step)(void*), void* context);
 
 namespace {
@@ -64,7 +65,7 @@ alignas(4096) unsigned char guest_ram[kGuestRamSize];
 alignas(4096) unsigned char stage2_pages[8 * 4096];
 // Hypervisor data a guest must never read or change.
 alignas(4096) uint64_t secret[512];
-constexpr uint64_t secret_word(unsigned n) { return 0x5ec2'e700'0000'0000ull | n; }
+constexpr uint64_t secret_word(unsigned n) { return 0x5ec2'e700'0000'0000ull | n; }  // n < 512
 // CPU 0's EL2 stack ends at its bottom: a canary there catches an overflow.
 constexpr unsigned kStackCanaryWords = 8;
 constexpr uint64_t kCanary = 0xca4a'2bca'4a2b'ca4aull;
@@ -257,7 +258,7 @@ class Fuzzer {
       arm::Exit& exit = *run.current;
       ++statistics_.exits;
       ++statistics_.by_type[exit.index()];
-      if (!(ok = host_intact(vcpu, n) && frame_intact(frame_canary, n))) break;
+      if (!(ok = host_intact(vcpu, n) && frame_intact(frame_canary, n) && nothing_leaked(vcpu, n))) break;
       if (exit.is<arm::Unhandled>()) {
         const auto& unhandled = exit.as<arm::Unhandled>();
         ok = fail(n, "untyped exit: ESR_EL2 0x%" PRIx64 " at PC 0x%" PRIx64, unhandled.esr, unhandled.pc);
@@ -395,6 +396,20 @@ class Fuzzer {
     return true;
   }
 
+  // The guest's registers never hold a host value: a sentinel the host had in x19-x28
+  // while the guest ran (host_registers.S), or a word of the secret. Random programs
+  // produce neither pattern by chance (one in 2^48 per register).
+  bool nothing_leaked(const arm::VCpu& vcpu, uint64_t exit) {
+    for (unsigned n = 0; n < 31; ++n) {
+      const uint64_t value = vcpu.registers().x[n];
+      if ((value >> 48) == GUEST_FUZZ_SENTINEL_TAG && (value & 0xffff'ffff'ff00ull) == 0)
+        return fail(exit, "guest x%u holds the host's sentinel 0x%" PRIx64, n, value);
+      if ((value & ~uint64_t{0xfff}) == secret_word(0))
+        return fail(exit, "guest x%u holds a word of the hypervisor's secret", n);
+    }
+    return true;
+  }
+
   bool frame_intact(const volatile uint64_t (&canary)[4], uint64_t exit) {
     for (unsigned n = 0; n < 4; ++n)
       if (canary[n] != kCanary) return fail(exit, "canary %u in the host's frame overwritten", n);
@@ -402,6 +417,12 @@ class Fuzzer {
   }
 
   bool program_left_host_intact() {
+    for (size_t offset = 0; offset < sizeof guest_ram; offset += 8) {
+      uint64_t word;
+      memcpy(&word, guest_ram + offset, sizeof word);
+      if ((word & ~uint64_t{0xfff}) == secret_word(0))
+        return fail(~0ull, "the guest's RAM holds a word of the hypervisor's secret (offset 0x%zx)", offset);
+    }
     for (unsigned n = 0; n < 512; ++n)
       if (secret[n] != secret_word(n)) return fail(~0ull, "hypervisor secret word %u changed", n);
     if (image_checksum() != baseline_.image) return fail(~0ull, "hypervisor code or read-only data changed");

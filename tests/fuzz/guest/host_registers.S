@@ -1,12 +1,11 @@
 // uint64_t guest_fuzz_call_with_sentinels(void (*step)(void*), void* context)
 //
 // Calls step(context) with sentinel values in the host's callee-saved registers x19-x28
-// and returns which of them, and the stack pointer, did not survive: bit n for x(19 + n),
-// bit 10 for SP. step runs a guest until its next exit; the world switch must give the
+// and returns which of them, and the stack pointer, did not survive (bits: sentinels.h).
+// step runs a guest until its next exit; the world switch must give the
 // host back every callee-saved register (AAPCS64 6.1.1) and its stack, whatever the guest
 // did with the same registers.
-#define SENTINEL_TAG 0x5e47      /* bits [63:48] of every sentinel; bits [7:0]: the register */
-#define SP_BIT 10
+#include "sentinels.h"
 
     .text
     .global guest_fuzz_call_with_sentinels
@@ -22,14 +21,14 @@ guest_fuzz_call_with_sentinels:
     mov     x9, x0
     mov     x0, x1
     .irp n, 19,20,21,22,23,24,25,26,27,28
-    movz    x\n, #SENTINEL_TAG, lsl #48
+    movz    x\n, #GUEST_FUZZ_SENTINEL_TAG, lsl #48
     movk    x\n, #\n
     .endr
     blr     x9
 
     mov     x0, #0
     .irp n, 19,20,21,22,23,24,25,26,27,28
-    movz    x10, #SENTINEL_TAG, lsl #48
+    movz    x10, #GUEST_FUZZ_SENTINEL_TAG, lsl #48
     movk    x10, #\n
     cmp     x\n, x10
     cset    x11, ne
@@ -38,7 +37,7 @@ guest_fuzz_call_with_sentinels:
     mov     x10, sp
     cmp     x10, x29
     cset    x11, ne
-    orr     x0, x0, x11, lsl #SP_BIT
+    orr     x0, x0, x11, lsl #GUEST_FUZZ_SP_CHANGED_BIT
 
     mov     sp, x29
     ldp     x19, x20, [sp, #16]
