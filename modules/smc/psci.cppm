@@ -306,7 +306,7 @@ inline Outcome cpu_on(const smccc::CallRegisters& arguments, const Policy& polic
 
 // AFFINITY_INFO over the vCPU table: at level 0 the state of one vCPU; above, ON if any
 // vCPU of the affinity instance is on, else ON_PENDING if one is starting, else OFF.
-constexpr std::int64_t affinity_info(std::uint64_t target_affinity, std::uint64_t lowest_level,
+constexpr std::int64_t affinity_info(std::uint64_t target_affinity, std::uint32_t lowest_level,
                                      const Policy& policy) noexcept {
   constexpr auto kInvalid = static_cast<std::int64_t>(Status::InvalidParameters);
   if (lowest_level > kMaxAffinityLevel) return kInvalid;
@@ -379,7 +379,10 @@ inline Outcome call(smccc::FunctionId id, const smccc::CallRegisters& registers,
       return detail::cpu_on(arguments, policy);
     case kAffinityInfo:
     case kAffinityInfo64:
-      return smccc::answer_with(detail::affinity_info(arguments.x[1], arguments.x[2], policy));
+      // lowest_affinity_level is 32 bits in both conventions; target_affinity is as wide as
+      // the convention.
+      return smccc::answer_with(
+          detail::affinity_info(arguments.x[1], static_cast<std::uint32_t>(arguments.x[2]), policy));
     case kCpuSuspend:
     case kCpuSuspend64:
       return detail::cpu_suspend(arguments, policy);

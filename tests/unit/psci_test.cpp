@@ -255,6 +255,16 @@ TEST_CASE("AFFINITY_INFO rejects unknown affinities, reserved bits and levels ab
   CHECK(x0_of(level4) == code(Status::InvalidParameters));
 }
 
+// DEN0022 gives AFFINITY_INFO64 a uint64 target_affinity but a uint32 lowest_affinity_level:
+// the upper half of x2 is not part of the call (found by the fuzz target).
+TEST_CASE("AFFINITY_INFO64 reads lowest_affinity_level from w2, as a 32-bit parameter") {
+  Vm vm;
+  auto level0 = dispatch(hvc(kAffinityInfo64, 0x1, 0xffff'ffff'0000'0000), vm.policy);
+  auto level4 = dispatch(smc(kAffinityInfo64, 0x1, 0x1'0000'0004), vm.policy);
+  CHECK(x0_of(level0) == 1);  // vCPU 0.1 is off
+  CHECK(x0_of(level4) == code(Status::InvalidParameters));
+}
+
 TEST_CASE("CPU_SUSPEND to a standby state is an event without entry point") {
   Vm vm;
   auto outcome = dispatch(hvc(kCpuSuspend, 0x0000'0001, 0x123, 0x456), vm.policy);
