@@ -147,10 +147,13 @@ int main() {
       SCENARIO_CHECK(call->x[0] == GUEST_PASS);
       break;
     }
-    if (seen == count || !matches(exit, expected[seen])) {
-      printf("access %u: expected %s at 0x%llx, got a %s exit\n", seen + 1,
-             seen < count ? expected[seen].what : "no exit", (unsigned long long)expected[seen].address,
-             arm::exit_name(exit));
+    if (seen == count) {
+      printf("a %s exit after the last access\n", arm::exit_name(exit));
+      return 1;
+    }
+    if (!matches(exit, expected[seen])) {
+      printf("access %u: expected %s at 0x%llx, got a %s exit\n", seen + 1, expected[seen].what,
+             (unsigned long long)expected[seen].address, arm::exit_name(exit));
       return 1;
     }
     ++seen;
