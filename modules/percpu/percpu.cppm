@@ -146,9 +146,12 @@ inline HardwareFeatures probe() noexcept {
 }
 
 // HCR_EL2 bits every guest runs with: EL1 is AArch64; physical IRQ, FIQ and SError go to
-// EL2 (and virtual ones are enabled); maintenance broadcast inner shareable.
+// EL2 (and virtual ones are enabled); maintenance broadcast inner shareable; accesses to
+// IMPLEMENTATION DEFINED system registers (op0 = 3, CRn = 11 or 15) trap (TIDCP), since
+// what they control is unknown to the hypervisor and may reach beyond the guest. They
+// arrive as SysRegRead/SysRegWrite exits and default to UNDEF.
 inline constexpr std::uint64_t kGuestHcrBase =
-    hcr::kRw | hcr::kImo | hcr::kFmo | hcr::kAmo | hcr::kFb | hcr::kBsuInner;
+    hcr::kRw | hcr::kImo | hcr::kFmo | hcr::kAmo | hcr::kFb | hcr::kBsuInner | hcr::kTidcp;
 // With FEAT_PAuth, pointer authentication is not trapped either: its keys are EL1 state
 // the guest owns. Without it APK and API are RES0 and stay 0 (the guest fuzzer found them
 // set on a CPU without PAuth, where HCR_EL2 read back differently from what was written).

@@ -177,6 +177,7 @@ TEST_CASE("trap options become HCR_EL2 and CNTHCTL_EL2 bits at load()") {
   CHECK((defaults.hcr() & arm::hcr::kImo) != 0);
   CHECK((defaults.hcr() & arm::hcr::kVm) == 0);
   CHECK((defaults.hcr() & arm::hcr::kRw) != 0);
+  CHECK((defaults.hcr() & arm::hcr::kTidcp) != 0);  // IMPLEMENTATION DEFINED registers trap
 
   arm::VCpu custom{{.entry = 0x1000,
                     .stage2_vttbr = 0x4000'0000 | (5ull << 48),
