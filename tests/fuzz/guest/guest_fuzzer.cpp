@@ -7,7 +7,8 @@
 // (`--seed <that seed> --programs 1`). Each program runs in a fresh vCPU with stage 2 on,
 // its own 64 KiB of RAM and nothing else mapped, until it ends (`hvc #kProgramDone`, a
 // PSCI power-off), reaches the exit limit, or the hypervisor's timer stops it. The host
-// answers each exit at random (answer, refuse, inject, resume) as a hypervisor might.
+// answers each exit at random (answer, refuse, inject, resume) as a hypervisor might,
+// through run()'s generator or next_exit().
 //
 // After each exit: the EL2 configuration (vectors, HCR_EL2, MDCR, CPTR, VTCR, VTTBR,
 // SCTLR_EL2, DAIF), the host's callee-saved registers and stack pointer across the guest
@@ -182,9 +183,11 @@ struct HostBaseline {
   uint64_t image = 0;
 };
 
-// One program's run: the vCPU, its exit loop, and the position in it.
+// One program's run: the vCPU, its exit loop, and the position in it. Half the programs
+// use run()'s generator, half next_exit(), the form a hypervisor's own coroutine awaits.
 struct ProgramRun {
   arm::VCpu* vcpu = nullptr;
+  bool use_next_exit = false;
   Exits exits;
   alignas(Exits::Iterator) unsigned char position[sizeof(Exits::Iterator)];
   bool started = false;
@@ -197,6 +200,10 @@ struct ProgramRun {
 // (which applies the answer to the previous exit).
 extern "C" void guest_fuzz_step(void* context) {
   auto& run = *static_cast<ProgramRun*>(context);
+  if (run.use_next_exit) {
+    run.current = &run.vcpu->next_exit().await_resume();
+    return;
+  }
   if (!run.started) {
     new (run.position) Exits::Iterator(run.exits.begin());
     run.started = true;
@@ -236,7 +243,8 @@ class Fuzzer {
 
     ProgramRun& run = *new (run_storage_) ProgramRun{};
     run.vcpu = &vcpu;
-    run.exits = vcpu.run();
+    run.use_next_exit = rng.percent(50);
+    if (!run.use_next_exit) run.exits = vcpu.run();
     vcpu.load();
     arm::HypervisorTimer::start_us(options_.deadline_us);
     volatile uint64_t frame_canary[4] = {kCanary, kCanary, kCanary, kCanary};
