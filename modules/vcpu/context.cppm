@@ -1,6 +1,6 @@
 // The parts of a guest's state that stay on the CPU between exits and move only in
-// VCpu::load()/put(): EL1/EL0 system registers, FP/SIMD registers, the virtual timer
-// and the virtual CPU identity.
+// VCpu::load()/put(): EL1/EL0 system registers, FP/SIMD registers, the virtual timer,
+// the virtual CPU identity, and the hardware breakpoints and watchpoints.
 module;
 #include <arm/asm/context.h>
 #include <arm/runtime/std_support.h>
@@ -14,16 +14,18 @@ extern "C" void arm_fpsimd_restore(const void* state);
 export namespace arm {
 
 // The guest's EL1 and EL0 system registers a guest OS uses, the virtual timer, and the
-// identity it reads (VMPIDR_EL2/VPIDR_EL2 stand in for MPIDR_EL1/MIDR_EL1).
+// identity it reads (VMPIDR_EL2/VPIDR_EL2 stand in for MPIDR_EL1/MIDR_EL1). MDSCR_EL1 and
+// MDCCINT_EL1 are the EL1 debug controls every AArch64 CPU has (Arm ARM D19.3): debug
+// exceptions enabled (MDE, KDE), software step, debug communications channel interrupts.
 inline constexpr SysReg kEl1ContextRegisters[] = {
-    SysReg::SCTLR_EL1,  SysReg::ACTLR_EL1,      SysReg::CPACR_EL1,     SysReg::TTBR0_EL1,
-    SysReg::TTBR1_EL1,  SysReg::TCR_EL1,        SysReg::MAIR_EL1,      SysReg::AMAIR_EL1,
-    SysReg::VBAR_EL1,   SysReg::CONTEXTIDR_EL1, SysReg::TPIDR_EL0,     SysReg::TPIDRRO_EL0,
-    SysReg::TPIDR_EL1,  SysReg::ESR_EL1,        SysReg::FAR_EL1,       SysReg::AFSR0_EL1,
-    SysReg::AFSR1_EL1,  SysReg::PAR_EL1,        SysReg::CNTKCTL_EL1,   SysReg::CSSELR_EL1,
-    SysReg::MDSCR_EL1,  SysReg::SP_EL0,         SysReg::SP_EL1,        SysReg::ELR_EL1,
-    SysReg::SPSR_EL1,   SysReg::CNTV_CTL_EL0,   SysReg::CNTV_CVAL_EL0, SysReg::CNTVOFF_EL2,
-    SysReg::VMPIDR_EL2, SysReg::VPIDR_EL2,
+    SysReg::SCTLR_EL1,   SysReg::ACTLR_EL1,      SysReg::CPACR_EL1,    SysReg::TTBR0_EL1,
+    SysReg::TTBR1_EL1,   SysReg::TCR_EL1,        SysReg::MAIR_EL1,     SysReg::AMAIR_EL1,
+    SysReg::VBAR_EL1,    SysReg::CONTEXTIDR_EL1, SysReg::TPIDR_EL0,    SysReg::TPIDRRO_EL0,
+    SysReg::TPIDR_EL1,   SysReg::ESR_EL1,        SysReg::FAR_EL1,      SysReg::AFSR0_EL1,
+    SysReg::AFSR1_EL1,   SysReg::PAR_EL1,        SysReg::CNTKCTL_EL1,  SysReg::CSSELR_EL1,
+    SysReg::MDSCR_EL1,   SysReg::MDCCINT_EL1,    SysReg::SP_EL0,       SysReg::SP_EL1,
+    SysReg::ELR_EL1,     SysReg::SPSR_EL1,       SysReg::CNTV_CTL_EL0, SysReg::CNTV_CVAL_EL0,
+    SysReg::CNTVOFF_EL2, SysReg::VMPIDR_EL2,     SysReg::VPIDR_EL2,
 };
 inline constexpr std::size_t kEl1ContextSize = sizeof(kEl1ContextRegisters) / sizeof(kEl1ContextRegisters[0]);
 
@@ -100,6 +102,85 @@ inline void restore_keys(const PointerAuthKeys& keys) noexcept {
 
 inline void save_pointer_auth_keys(PointerAuthKeys& keys) noexcept { detail::save_keys(keys); }
 inline void restore_pointer_auth_keys(const PointerAuthKeys& keys) noexcept { detail::restore_keys(keys); }
+
+// The hardware breakpoints and watchpoints (Arm ARM D2.8 "Breakpoint exceptions", D2.9
+// "Watchpoint exceptions"): EL1 state a guest programs directly, since MDCR_EL2.TDA leaves
+// its debug register accesses untrapped. Without switching, vCPUs sharing a CPU would read
+// each other's values, and a breakpoint one guest enabled would fire in another that sets
+// MDSCR_EL1.MDE. A CPU has 2-16 of each (ID_AA64DFR0_EL1.BRPs and WRPs, count minus one,
+// Arm ARM D19.2); DBGBVR<n>_EL1 and the others beyond that count are UNDEFINED (D19.3), so
+// save and restore stop at the count. The fields count 16 at most; the further banks of
+// FEAT_Debugv8p9 (selected by MDSELR_EL1) need MDCR_EL2.EBWE, which the library leaves 0,
+// and are not switched.
+inline constexpr unsigned kMaxBreakpoints = 16;
+inline constexpr unsigned kMaxWatchpoints = 16;
+
+// One breakpoint (DBGBVR<n>_EL1, DBGBCR<n>_EL1) or watchpoint (DBGWVR<n>_EL1,
+// DBGWCR<n>_EL1): the address to match and its control register (bit 0, E, enables it).
+struct DebugRegisterPair {
+  std::uint64_t value = 0;
+  std::uint64_t control = 0;
+};
+
+// A guest's breakpoints and watchpoints, and how many the CPU has. All zero in a new vCPU:
+// every breakpoint and watchpoint disabled, whatever the host or another vCPU left there.
+struct DebugState {
+  DebugRegisterPair breakpoints[kMaxBreakpoints];
+  DebugRegisterPair watchpoints[kMaxWatchpoints];
+  unsigned breakpoint_count = 0;  // how many load()/put() move: the CPU's, not to be raised
+  unsigned watchpoint_count = 0;
+};
+
+// A cleared DebugState for a CPU whose ID_AA64DFR0_EL1 reads `id_aa64dfr0`: BRPs [15:12]
+// and WRPs [23:20] hold the number of breakpoints and watchpoints minus one.
+constexpr DebugState debug_state_for(std::uint64_t id_aa64dfr0) noexcept {
+  DebugState state;
+  state.breakpoint_count = static_cast<unsigned>((id_aa64dfr0 >> 12) & 0xf) + 1;
+  state.watchpoint_count = static_cast<unsigned>((id_aa64dfr0 >> 20) & 0xf) + 1;
+  return state;
+}
+
+namespace detail {
+// Register <n> of a bank: sysregs.def declares DBGBVR0_EL1..DBGBVR15_EL1 (and the other
+// three banks) as sixteen consecutive enumerators.
+template <SysReg Bank, unsigned N>
+inline constexpr SysReg kBankRegister = static_cast<SysReg>(static_cast<std::uint16_t>(Bank) + N);
+static_assert(kBankRegister<SysReg::DBGBVR0_EL1, kMaxBreakpoints - 1> == SysReg::DBGBVR15_EL1);
+static_assert(kBankRegister<SysReg::DBGBCR0_EL1, kMaxBreakpoints - 1> == SysReg::DBGBCR15_EL1);
+static_assert(kBankRegister<SysReg::DBGWVR0_EL1, kMaxWatchpoints - 1> == SysReg::DBGWVR15_EL1);
+static_assert(kBankRegister<SysReg::DBGWCR0_EL1, kMaxWatchpoints - 1> == SysReg::DBGWCR15_EL1);
+
+// Pairs 0..count-1 of the value and control banks, unrolled at compile time: register <N>
+// is one mrs/msr behind a test of N against the count, and nothing at or beyond the count
+// is touched.
+template <SysReg Values, SysReg Controls, unsigned N = 0, unsigned Size>
+inline void save_pairs(DebugRegisterPair (&pairs)[Size], unsigned count) noexcept {
+  if constexpr (N < Size) {
+    if (N >= count) return;
+    pairs[N].value = read_sysreg<kBankRegister<Values, N>>();
+    pairs[N].control = read_sysreg<kBankRegister<Controls, N>>();
+    save_pairs<Values, Controls, N + 1>(pairs, count);
+  }
+}
+template <SysReg Values, SysReg Controls, unsigned N = 0, unsigned Size>
+inline void restore_pairs(const DebugRegisterPair (&pairs)[Size], unsigned count) noexcept {
+  if constexpr (N < Size) {
+    if (N >= count) return;
+    write_sysreg<kBankRegister<Values, N>>(pairs[N].value);
+    write_sysreg<kBankRegister<Controls, N>>(pairs[N].control);
+    restore_pairs<Values, Controls, N + 1>(pairs, count);
+  }
+}
+}  // namespace detail
+
+inline void save_debug_state(DebugState& state) noexcept {
+  detail::save_pairs<SysReg::DBGBVR0_EL1, SysReg::DBGBCR0_EL1>(state.breakpoints, state.breakpoint_count);
+  detail::save_pairs<SysReg::DBGWVR0_EL1, SysReg::DBGWCR0_EL1>(state.watchpoints, state.watchpoint_count);
+}
+inline void restore_debug_state(const DebugState& state) noexcept {
+  detail::restore_pairs<SysReg::DBGBVR0_EL1, SysReg::DBGBCR0_EL1>(state.breakpoints, state.breakpoint_count);
+  detail::restore_pairs<SysReg::DBGWVR0_EL1, SysReg::DBGWCR0_EL1>(state.watchpoints, state.watchpoint_count);
+}
 
 // V0-V31 (128 bits each), FPSR and FPCR; laid out as asm/fpsimd.S expects.
 struct alignas(16) FpSimdState {

@@ -96,15 +96,20 @@ class VCpu {
     virtual_gic_ = config.virtual_gic && config.route_interrupts_to_el2 && cpu.gic_system_registers;
     if (virtual_gic_) list_registers_ = list_register_count();
     fpsimd_present_ = cpu.fp && cpu.advanced_simd;
+    // Every breakpoint and watchpoint the CPU has starts disabled (all zero); only those
+    // exist for load()/put() (Arm ARM D19.2, ID_AA64DFR0_EL1.BRPs and WRPs).
+    debug_ = debug_state_for(read_sysreg<SysReg::ID_AA64DFR0_EL1>());
   }
   VCpu(const VCpu&) = delete;
   VCpu& operator=(const VCpu&) = delete;
 
-  // Puts this vCPU's state on the physical CPU: EL1 system registers, FP/SIMD, virtual
-  // timer, virtual GIC interface, stage 2 and the trap configuration. Call before run()
-  // and whenever another vCPU ran on this CPU since put().
+  // Puts this vCPU's state on the physical CPU: EL1 system registers, FP/SIMD, hardware
+  // breakpoints and watchpoints, virtual timer, virtual GIC interface, stage 2 and the
+  // trap configuration. Call before run() and whenever another vCPU ran on this CPU since
+  // put().
   void load() noexcept {
     restore_el1_context(el1_);
+    restore_debug_state(debug_);
     if (pointer_auth_) restore_pointer_auth_keys(keys_);
     if (fpsimd_present_) restore_fpsimd(fpsimd_);
     if (virtual_gic_) restore_vgic(vgic_, list_registers_);
@@ -119,6 +124,7 @@ class VCpu {
   // Takes this vCPU's state off the physical CPU, so another vCPU can load().
   void put() noexcept {
     save_el1_context(el1_);
+    save_debug_state(debug_);
     if (pointer_auth_) save_pointer_auth_keys(keys_);
     if (fpsimd_present_) save_fpsimd(fpsimd_);
     if (virtual_gic_) save_vgic(vgic_, list_registers_);
@@ -210,6 +216,8 @@ class VCpu {
   const GuestRegisters& registers() const noexcept { return regs_; }
   El1Context& el1() noexcept { return el1_; }
   FpSimdState& fpsimd() noexcept { return fpsimd_; }
+  // The guest's breakpoints and watchpoints, kept here by put() (on the CPU while loaded).
+  DebugState& debug_registers() noexcept { return debug_; }
   PointerAuthKeys& pointer_auth_keys() noexcept { return keys_; }
   const VCpuConfig& config() const noexcept { return config_; }
   std::uint64_t hcr() const noexcept { return hcr_; }
@@ -395,6 +403,7 @@ class VCpu {
   GuestRegisters regs_;
   El1Context el1_;
   FpSimdState fpsimd_;
+  DebugState debug_;
   PointerAuthKeys keys_;
   bool pointer_auth_ = false;
   bool fpsimd_present_ = false;

@@ -324,3 +324,104 @@ TEST_CASE("ID register reads trapped by TID3 are answered inside run(), filtered
   CHECK(pc_seen == 0x1004);  // past the MRS
   arm::host_id_space[kPfr0Index] = 0;
 }
+
+namespace {
+std::uint64_t hw(arm::SysReg reg) { return arm::host_sysreg_file[static_cast<std::size_t>(reg)]; }
+// ID_AA64DFR0_EL1 with `breakpoints` and `watchpoints` (BRPs [15:12], WRPs [23:20]: count - 1).
+constexpr std::uint64_t dfr0(unsigned breakpoints, unsigned watchpoints) {
+  return (std::uint64_t{breakpoints - 1} << 12) | (std::uint64_t{watchpoints - 1} << 20);
+}
+}  // namespace
+
+TEST_CASE("the breakpoint and watchpoint counts come from ID_AA64DFR0_EL1") {
+  // QEMU's Cortex-A72: BRPs 5, WRPs 3 (six breakpoints, four watchpoints), CTX_CMPs 1.
+  constexpr arm::DebugState a72 = arm::debug_state_for(0x1030'5106);
+  CHECK(a72.breakpoint_count == 6);
+  CHECK(a72.watchpoint_count == 4);
+  constexpr arm::DebugState most = arm::debug_state_for(0xf0'f000);
+  CHECK(most.breakpoint_count == arm::kMaxBreakpoints);
+  CHECK(most.watchpoint_count == arm::kMaxWatchpoints);
+  CHECK(a72.breakpoints[0].value == 0);
+  CHECK(a72.watchpoints[3].control == 0);
+}
+
+TEST_CASE("breakpoints and watchpoints move with the vCPU, a new vCPU's all disabled") {
+  set(arm::SysReg::ID_AA64DFR0_EL1, dfr0(2, 3));
+  // The host's (or a previous vCPU's) values: a new vCPU must not see them.
+  set(arm::SysReg::DBGBVR0_EL1, 0x4848'0000);
+  set(arm::SysReg::DBGBCR1_EL1, 0x1e7);  // enabled
+  set(arm::SysReg::DBGWCR2_EL1, 0x1ff);  // enabled
+  set(arm::SysReg::MDCCINT_EL1, 1u << 30);
+  arm::VCpu a{{.entry = 0x1000}};
+  arm::VCpu b{{.entry = 0x2000}};
+  CHECK(a.debug_registers().breakpoint_count == 2);
+  CHECK(a.debug_registers().watchpoint_count == 3);
+  b.debug_registers().breakpoints[1] = {.value = 0xb000, .control = 0x1e5};
+  b.debug_registers().watchpoints[2] = {.value = 0xb008, .control = 0x1fb};
+
+  a.load();
+  CHECK(hw(arm::SysReg::DBGBVR0_EL1) == 0);
+  CHECK(hw(arm::SysReg::DBGBCR1_EL1) == 0);
+  CHECK(hw(arm::SysReg::DBGWCR2_EL1) == 0);
+  CHECK(hw(arm::SysReg::MDCCINT_EL1) == 0);
+  // The guest programs its own.
+  set(arm::SysReg::DBGBVR1_EL1, 0xa000);
+  set(arm::SysReg::DBGBCR1_EL1, 0x1e7);
+  set(arm::SysReg::DBGWVR2_EL1, 0xa008);
+  set(arm::SysReg::DBGWCR2_EL1, 0x1ff);
+  set(arm::SysReg::MDCCINT_EL1, 1u << 29);
+  a.put();
+
+  b.load();
+  CHECK(hw(arm::SysReg::DBGBVR1_EL1) == 0xb000);
+  CHECK(hw(arm::SysReg::DBGBCR1_EL1) == 0x1e5);
+  CHECK(hw(arm::SysReg::DBGWVR2_EL1) == 0xb008);
+  CHECK(hw(arm::SysReg::DBGWCR2_EL1) == 0x1fb);
+  CHECK(hw(arm::SysReg::MDCCINT_EL1) == 0);
+  b.put();
+
+  a.load();
+  CHECK(hw(arm::SysReg::DBGBVR1_EL1) == 0xa000);
+  CHECK(hw(arm::SysReg::DBGWCR2_EL1) == 0x1ff);
+  a.put();
+  CHECK(a.debug_registers().breakpoints[1].value == 0xa000);
+  CHECK(a.debug_registers().breakpoints[1].control == 0x1e7);
+  CHECK(a.debug_registers().watchpoints[2].value == 0xa008);
+  CHECK(a.debug_registers().watchpoints[2].control == 0x1ff);
+  CHECK(a.el1().at<arm::SysReg::MDCCINT_EL1>() == 1u << 29);
+  CHECK(b.debug_registers().breakpoints[1].value == 0xb000);
+  CHECK(b.el1().at<arm::SysReg::MDCCINT_EL1>() == 0);
+  set(arm::SysReg::ID_AA64DFR0_EL1, 0);
+}
+
+TEST_CASE("breakpoints and watchpoints beyond the CPU's count are never touched") {
+  // Two breakpoints and two watchpoints: DBGBVR2_EL1 and up would be UNDEFINED.
+  set(arm::SysReg::ID_AA64DFR0_EL1, dfr0(2, 2));
+  constexpr arm::SysReg kBanks[] = {arm::SysReg::DBGBVR0_EL1, arm::SysReg::DBGBCR0_EL1,
+                                    arm::SysReg::DBGWVR0_EL1, arm::SysReg::DBGWCR0_EL1};
+  auto nth = [](arm::SysReg bank, unsigned n) {
+    return static_cast<arm::SysReg>(static_cast<unsigned>(bank) + n);
+  };
+  constexpr std::uint64_t kUntouched = 0x5a5a'5a5a;
+  for (arm::SysReg bank : kBanks)
+    for (unsigned n = 0; n < 16; ++n) set(nth(bank, n), kUntouched);
+
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  // What the hypervisor sets where the CPU has no register stays in the vCPU.
+  vcpu.debug_registers().breakpoints[2] = {.value = 0x2000, .control = 1};
+  vcpu.debug_registers().watchpoints[15] = {.value = 0x3000, .control = 1};
+  vcpu.load();
+  for (arm::SysReg bank : kBanks) {
+    CHECK(hw(nth(bank, 0)) == 0);
+    CHECK(hw(nth(bank, 1)) == 0);
+    for (unsigned n = 2; n < 16; ++n) CHECK(hw(nth(bank, n)) == kUntouched);
+  }
+  vcpu.put();
+  CHECK(vcpu.debug_registers().breakpoints[1].value == 0);
+  CHECK(vcpu.debug_registers().breakpoints[2].value == 0x2000);  // not read from the CPU
+  CHECK(vcpu.debug_registers().breakpoints[3].value == 0);
+  CHECK(vcpu.debug_registers().watchpoints[15].value == 0x3000);
+  for (arm::SysReg bank : kBanks)
+    for (unsigned n = 0; n < 16; ++n) set(nth(bank, n), 0);
+  set(arm::SysReg::ID_AA64DFR0_EL1, 0);
+}
