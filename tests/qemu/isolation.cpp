@@ -1,5 +1,6 @@
 // Scenario: two vCPUs on one physical CPU. Each fills its FP/SIMD registers, FPCR,
-// callee-saved registers and EL1 system registers with its own values and yields; the
+// callee-saved registers, EL1 system registers and its first breakpoint and watchpoint
+// with its own values and yields; the
 // host puts one and loads the other in between. Each guest checks that its values
 // survived and that it never saw the host's or the other vCPU's values (its first entry
 // sees only zeros, although the host left marker values in the FP/SIMD registers).
@@ -79,6 +80,10 @@ int main() {
   SCENARIO_CHECK(b.el1().at<arm::SysReg::TPIDR_EL1>() == (0xb2ull << 8) + 0x81);
   SCENARIO_CHECK(a.fpsimd().v[5][0] == (0xa1ull << 8) + 0x45);
   SCENARIO_CHECK(b.fpsimd().v[5][0] == (0xb2ull << 8) + 0x45);
+  SCENARIO_CHECK(a.debug_registers().breakpoints[0].value == (0xa1ull << 8) + 0x88);
+  SCENARIO_CHECK(b.debug_registers().breakpoints[0].value == (0xb2ull << 8) + 0x88);
+  SCENARIO_CHECK(a.debug_registers().watchpoints[0].control == 0x1fb);  // enabled, PAC = 0xa1 & 3
+  SCENARIO_CHECK(b.debug_registers().watchpoints[0].control == 0x1fd);  // PAC = 0xb2 & 3
   printf("isolation: both vCPUs kept their registers across %llu + %llu exits\n",
          (unsigned long long)a.exit_count(), (unsigned long long)b.exit_count());
   return 0;

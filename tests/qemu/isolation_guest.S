@@ -1,8 +1,11 @@
 // Guest (EL1) for the isolation scenario. x0 = seed, different for each vCPU.
-//  1. At its first entry every register but x0 must be zero, V0-V31 and FPCR too: a
-//     fresh vCPU sees no host value and no other vCPU's value. (failure codes 1x)
-//  2. It fills x19-x28, V0-V31, FPCR and a set of EL1/EL0 system registers with
-//     seed-derived values, then makes `hvc #1` twice (the host switches vCPUs in between).
+//  1. At its first entry every register but x0 must be zero, V0-V31 and FPCR too, and
+//     breakpoint 0 and watchpoint 0: a fresh vCPU sees no host value and no other vCPU's
+//     value. (failure codes 1x)
+//  2. It fills x19-x28, V0-V31, FPCR, a set of EL1/EL0 system registers and breakpoint 0
+//     and watchpoint 0 (enabled, but MDSCR_EL1.MDE and KDE stay 0, so they never fire)
+//     with seed-derived values, then makes `hvc #1` twice (the host switches vCPUs in
+//     between).
 //  3. After each hvc everything must still hold its value. (failure codes 2x)
 #include "guest.h"
 
@@ -12,6 +15,26 @@
 .macro pattern reg, n
     lsl     \reg, x0, #8
     add     \reg, \reg, #\n
+.endm
+
+// x1 = this seed's value for register \n of breakpoint 0 and watchpoint 0 (0 DBGBVR0_EL1,
+// 1 DBGBCR0_EL1, 2 DBGWVR0_EL1, 3 DBGWCR0_EL1). The addresses keep their RES0 low bits
+// clear; the controls have E set, PMC/PAC = seed[1:0] and BAS = 0b1111 (QEMU copies BAS[2]
+// to BAS[3] and BAS[0] to BAS[1] on a DBGBCR write), the watchpoint's LSC load and store.
+.macro debug_value n
+    .if \n == 0
+    pattern x1, 0x88                  // DBGBVR0_EL1
+    .elseif \n == 2
+    pattern x1, 0x90                  // DBGWVR0_EL1
+    .else
+    and     x1, x0, #3
+    lsl     x1, x1, #1
+    .if \n == 1
+    add     x1, x1, #0x1e1            // DBGBCR0_EL1
+    .else
+    add     x1, x1, #0x1f9            // DBGWCR0_EL1
+    .endif
+    .endif
 .endm
 
 // fail with \code unless \a == \b
@@ -39,6 +62,14 @@ isolation_guest:
     .endr
     mrs     x1, fpcr
     cbnz    x1, fresh_v_not_zero
+    mrs     x1, dbgbvr0_el1
+    cbnz    x1, fresh_debug_not_zero
+    mrs     x1, dbgbcr0_el1
+    cbnz    x1, fresh_debug_not_zero
+    mrs     x1, dbgwvr0_el1
+    cbnz    x1, fresh_debug_not_zero
+    mrs     x1, dbgwcr0_el1
+    cbnz    x1, fresh_debug_not_zero
 
     // 2. fill
     .irp n, 19,20,21,22,23,24,25,26,27,28
@@ -72,6 +103,14 @@ isolation_guest:
     msr     contextidr_el1, x1
     lsl     x1, x0, #11               // VBAR_EL1: 2 KiB aligned
     msr     vbar_el1, x1
+    debug_value 0
+    msr     dbgbvr0_el1, x1
+    debug_value 1
+    msr     dbgbcr0_el1, x1
+    debug_value 2
+    msr     dbgwvr0_el1, x1
+    debug_value 3
+    msr     dbgwcr0_el1, x1
     isb
 
     mov     x20, #2                   // two yields, checking after each
@@ -124,6 +163,18 @@ yield_again:
     lsl     x1, x0, #11
     mrs     x2, vbar_el1
     expect_equal x2, x1, 24
+    debug_value 0
+    mrs     x2, dbgbvr0_el1
+    expect_equal x2, x1, 25
+    debug_value 1
+    mrs     x2, dbgbcr0_el1
+    expect_equal x2, x1, 25
+    debug_value 2
+    mrs     x2, dbgwvr0_el1
+    expect_equal x2, x1, 25
+    debug_value 3
+    mrs     x2, dbgwcr0_el1
+    expect_equal x2, x1, 25
     subs    x20, x20, #1
     b.ne    yield_again
     mov     x9, #GUEST_PASS
@@ -134,6 +185,9 @@ fresh_gpr_not_zero:
     b       report
 fresh_v_not_zero:
     mov     x9, #12
+    b       report
+fresh_debug_not_zero:
+    mov     x9, #13
 report:
     mov     x0, x9
     hvc     #GUEST_REPORT

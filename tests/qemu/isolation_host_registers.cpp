@@ -2,7 +2,8 @@
 // through with_host_markers (host_markers.S), which fills the host's general registers
 // with markers 0x48484848_000000nn before calling the code that runs the vCPU. Before the
 // vCPU is built, and between its exits (put, markers, load), the host also writes markers
-// into the EL1 system registers and the FP/SIMD registers a vCPU owns. The guest
+// into the EL1 system registers, the first breakpoint and watchpoint and the FP/SIMD
+// registers a vCPU owns. The guest
 // (isolation_host_registers_guest.S) checks at its first entry that it sees only zeros and
 // the vCPU's reset values, and after each hypercall that only x0-x3 changed, to exactly
 // the host's answer. The host checks that it saw the guest's values in each call.
@@ -69,6 +70,19 @@ void plant_el1_markers() {
   arm::instruction_barrier();
 }
 
+// Markers in breakpoint 0 (DBGBVR0_EL1, DBGBCR0_EL1) and watchpoint 0 (DBGWVR0_EL1,
+// DBGWCR0_EL1), which every CPU has. The control registers keep E (bit 0) clear, so nothing
+// is enabled; the addresses keep their RES0 low bits clear (Arm ARM D19.3).
+void plant_debug_markers() {
+  using arm::SysReg;
+  using arm::write_sysreg;
+  write_sysreg<SysReg::DBGBVR0_EL1>(marker(0x74));
+  write_sysreg<SysReg::DBGBCR0_EL1>(marker(0x1e6));  // PMC EL1 and EL0, BAS 0b1111
+  write_sysreg<SysReg::DBGWVR0_EL1>(marker(0x78));
+  write_sysreg<SysReg::DBGWCR0_EL1>(marker(0x1fe));  // PAC EL1 and EL0, LSC load and store
+  arm::instruction_barrier();
+}
+
 // Markers in V0-V31, FPSR (its cumulative flags) and FPCR (DN, FZ, RMode).
 void plant_fpsimd_markers() {
   static arm::FpSimdState markers;
@@ -105,6 +119,7 @@ int main() {
   arm::PerCpu cpu;
   SCENARIO_CHECK(cpu.enable() == arm::EnableError::None);
   plant_el1_markers();
+  plant_debug_markers();
   plant_fpsimd_markers();
 
   // The host passes nothing: no argument, no stack. Only VBAR_EL1 is configured.
@@ -132,6 +147,7 @@ int main() {
     // The host's own values go into the registers the vCPU switches in load().
     vcpu.put();
     plant_el1_markers();
+    plant_debug_markers();
     plant_fpsimd_markers();
     vcpu.load();
   }
@@ -143,7 +159,7 @@ int main() {
   SCENARIO_CHECK(rounds == kRounds);
   printf(
       "isolation_host_registers: the guest saw none of the host's values at its first entry or after %u "
-      "hypercalls (general, FP/SIMD and EL1 registers)\n",
+      "hypercalls (general, FP/SIMD, EL1 and debug registers)\n",
       rounds);
   return 0;
 }

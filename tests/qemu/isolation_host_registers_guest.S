@@ -1,13 +1,16 @@
 // Guest (EL1) for the isolation_host_registers scenario. The host passes nothing (x0 = 0,
 // no stack) and whenever it enters the guest its own general registers hold marker values
 // (host_markers.S); before the first entry and between exits it also writes markers into
-// the EL1 system registers and the FP/SIMD registers. None may reach the guest:
+// the EL1 system registers, breakpoint 0, watchpoint 0 and the FP/SIMD registers. None may
+// reach the guest:
 //  1. First entry: x0-x30, SP and SP_EL0 are zero; the EL1 system registers hold the
 //     vCPU's reset values (0, SCTLR_EL1 its RES1 bits, VBAR_EL1 this guest's vector table
-//     as the host configured it); with FP/SIMD enabled, V0-V31, FPSR and FPCR are zero.
+//     as the host configured it); breakpoint 0 and watchpoint 0 are zero (disabled); with
+//     FP/SIMD enabled, V0-V31, FPSR and FPCR are zero.
 //  2. Rounds r = 1..3: x1-x30 = r * 0x100 + n, V<n> = {r * 0x100 + 0x40 + n,
-//     r * 0x100 + 0x60 + n}, and SP, SP_EL0, FPSR, FPCR and seven EL1 registers get values
-//     of round r; then `hvc #1` with x0 = r. The host answers x0-x3 = r * 0x100 + 0x80 + n.
+//     r * 0x100 + 0x60 + n}, and SP, SP_EL0, FPSR, FPCR, seven EL1 registers and the four
+//     registers of breakpoint 0 and watchpoint 0 get values of round r; then `hvc #1` with
+//     x0 = r. The host answers x0-x3 = r * 0x100 + 0x80 + n.
 //     Afterwards x0-x3 must hold exactly that answer and everything else the guest's own
 //     values: only the registers the call returns in changed.
 // The values are small so each check is a CMP with an immediate, which needs no scratch
@@ -51,6 +54,13 @@
     \macro  elr_el1, ((\r << 8) | 0xa4), \r, 143
     \macro  far_el1, ((\r << 8) | 0xa5), \r, 141
     \macro  mair_el1, ((\r << 8) | 0xa6), \r, 134
+    // Breakpoint 0 and watchpoint 0, disabled (E = 0): addresses with their RES0 low bits
+    // clear; controls with PMC/PAC = r, BAS = 0b1111 (QEMU copies BAS[2] to BAS[3] and
+    // BAS[0] to BAS[1] on a DBGBCR write), the watchpoint's LSC load and store.
+    \macro  dbgbvr0_el1, ((\r << 8) | 0xa8), \r, 151
+    \macro  dbgbcr0_el1, (0x1e0 | (\r << 1)), \r, 152
+    \macro  dbgwvr0_el1, ((\r << 8) | 0xb0), \r, 153
+    \macro  dbgwcr0_el1, (0x1f8 | (\r << 1)), \r, 154
 .endm
 .macro set_sysreg name, value, r, number
     mov     x1, #\value
@@ -151,6 +161,10 @@ isolation_host_registers_guest:
     expect_sysreg cntv_ctl_el0, 0, 1, 148
     expect_sysreg cntv_cval_el0, 0, 1, 149
     expect_sysreg csselr_el1, 0, 1, 150
+    expect_sysreg dbgbvr0_el1, 0, 1, 151
+    expect_sysreg dbgbcr0_el1, 0, 1, 152
+    expect_sysreg dbgwvr0_el1, 0, 1, 153
+    expect_sysreg dbgwcr0_el1, 0, 1, 154
     // FP/SIMD (CPACR_EL1.FPEN = 0b11: no trap at EL1 and EL0).
     mov     x1, #(3 << 20)
     msr     cpacr_el1, x1
