@@ -122,22 +122,26 @@ struct DebugRegisterPair {
   std::uint64_t control = 0;
 };
 
-// A guest's breakpoints and watchpoints, and how many the CPU has. All zero in a new vCPU:
-// every breakpoint and watchpoint disabled, whatever the host or another vCPU left there.
+// A guest's breakpoints and watchpoints. All zero in a new vCPU: every breakpoint and
+// watchpoint disabled, whatever the host or another vCPU left there.
 struct DebugState {
   DebugRegisterPair breakpoints[kMaxBreakpoints];
   DebugRegisterPair watchpoints[kMaxWatchpoints];
-  unsigned breakpoint_count = 0;  // how many load()/put() move: the CPU's, not to be raised
-  unsigned watchpoint_count = 0;
 };
 
-// A cleared DebugState for a CPU whose ID_AA64DFR0_EL1 reads `id_aa64dfr0`: BRPs [15:12]
-// and WRPs [23:20] hold the number of breakpoints and watchpoints minus one.
-constexpr DebugState debug_state_for(std::uint64_t id_aa64dfr0) noexcept {
-  DebugState state;
-  state.breakpoint_count = static_cast<unsigned>((id_aa64dfr0 >> 12) & 0xf) + 1;
-  state.watchpoint_count = static_cast<unsigned>((id_aa64dfr0 >> 20) & 0xf) + 1;
-  return state;
+// How many breakpoints and watchpoints this CPU has: how many pairs load()/put() move. A
+// property of the hardware, kept apart from the guest's DebugState so that nobody can raise
+// it (moving a register beyond it is UNDEFINED at EL2).
+struct DebugRegisterCounts {
+  unsigned breakpoints = 0;
+  unsigned watchpoints = 0;
+};
+
+// The counts of a CPU whose ID_AA64DFR0_EL1 reads `id_aa64dfr0`: BRPs [15:12] and WRPs
+// [23:20] hold the number of breakpoints and watchpoints minus one.
+constexpr DebugRegisterCounts debug_register_counts(std::uint64_t id_aa64dfr0) noexcept {
+  return {static_cast<unsigned>((id_aa64dfr0 >> 12) & 0xf) + 1,
+          static_cast<unsigned>((id_aa64dfr0 >> 20) & 0xf) + 1};
 }
 
 namespace detail {
@@ -173,13 +177,13 @@ inline void restore_pairs(const DebugRegisterPair (&pairs)[Size], unsigned count
 }
 }  // namespace detail
 
-inline void save_debug_state(DebugState& state) noexcept {
-  detail::save_pairs<SysReg::DBGBVR0_EL1, SysReg::DBGBCR0_EL1>(state.breakpoints, state.breakpoint_count);
-  detail::save_pairs<SysReg::DBGWVR0_EL1, SysReg::DBGWCR0_EL1>(state.watchpoints, state.watchpoint_count);
+inline void save_debug_state(DebugState& state, const DebugRegisterCounts& counts) noexcept {
+  detail::save_pairs<SysReg::DBGBVR0_EL1, SysReg::DBGBCR0_EL1>(state.breakpoints, counts.breakpoints);
+  detail::save_pairs<SysReg::DBGWVR0_EL1, SysReg::DBGWCR0_EL1>(state.watchpoints, counts.watchpoints);
 }
-inline void restore_debug_state(const DebugState& state) noexcept {
-  detail::restore_pairs<SysReg::DBGBVR0_EL1, SysReg::DBGBCR0_EL1>(state.breakpoints, state.breakpoint_count);
-  detail::restore_pairs<SysReg::DBGWVR0_EL1, SysReg::DBGWCR0_EL1>(state.watchpoints, state.watchpoint_count);
+inline void restore_debug_state(const DebugState& state, const DebugRegisterCounts& counts) noexcept {
+  detail::restore_pairs<SysReg::DBGBVR0_EL1, SysReg::DBGBCR0_EL1>(state.breakpoints, counts.breakpoints);
+  detail::restore_pairs<SysReg::DBGWVR0_EL1, SysReg::DBGWCR0_EL1>(state.watchpoints, counts.watchpoints);
 }
 
 // V0-V31 (128 bits each), FPSR and FPCR; laid out as asm/fpsimd.S expects.

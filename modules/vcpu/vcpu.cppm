@@ -98,7 +98,7 @@ class VCpu {
     fpsimd_present_ = cpu.fp && cpu.advanced_simd;
     // Every breakpoint and watchpoint the CPU has starts disabled (all zero); only those
     // exist for load()/put() (Arm ARM D19.2, ID_AA64DFR0_EL1.BRPs and WRPs).
-    debug_ = debug_state_for(read_sysreg<SysReg::ID_AA64DFR0_EL1>());
+    debug_counts_ = arm::debug_register_counts(read_sysreg<SysReg::ID_AA64DFR0_EL1>());
   }
   VCpu(const VCpu&) = delete;
   VCpu& operator=(const VCpu&) = delete;
@@ -109,7 +109,7 @@ class VCpu {
   // put().
   void load() noexcept {
     restore_el1_context(el1_);
-    restore_debug_state(debug_);
+    restore_debug_state(debug_, debug_counts_);
     if (pointer_auth_) restore_pointer_auth_keys(keys_);
     if (fpsimd_present_) restore_fpsimd(fpsimd_);
     if (virtual_gic_) restore_vgic(vgic_, list_registers_);
@@ -124,7 +124,7 @@ class VCpu {
   // Takes this vCPU's state off the physical CPU, so another vCPU can load().
   void put() noexcept {
     save_el1_context(el1_);
-    save_debug_state(debug_);
+    save_debug_state(debug_, debug_counts_);
     if (pointer_auth_) save_pointer_auth_keys(keys_);
     if (fpsimd_present_) save_fpsimd(fpsimd_);
     if (virtual_gic_) save_vgic(vgic_, list_registers_);
@@ -218,6 +218,7 @@ class VCpu {
   FpSimdState& fpsimd() noexcept { return fpsimd_; }
   // The guest's breakpoints and watchpoints, kept here by put() (on the CPU while loaded).
   DebugState& debug_registers() noexcept { return debug_; }
+  const DebugRegisterCounts& debug_register_counts() const noexcept { return debug_counts_; }
   PointerAuthKeys& pointer_auth_keys() noexcept { return keys_; }
   const VCpuConfig& config() const noexcept { return config_; }
   std::uint64_t hcr() const noexcept { return hcr_; }
@@ -404,6 +405,7 @@ class VCpu {
   El1Context el1_;
   FpSimdState fpsimd_;
   DebugState debug_;
+  DebugRegisterCounts debug_counts_;
   PointerAuthKeys keys_;
   bool pointer_auth_ = false;
   bool fpsimd_present_ = false;

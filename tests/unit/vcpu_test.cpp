@@ -335,14 +335,15 @@ constexpr std::uint64_t dfr0(unsigned breakpoints, unsigned watchpoints) {
 
 TEST_CASE("the breakpoint and watchpoint counts come from ID_AA64DFR0_EL1") {
   // QEMU's Cortex-A72: BRPs 5, WRPs 3 (six breakpoints, four watchpoints), CTX_CMPs 1.
-  constexpr arm::DebugState a72 = arm::debug_state_for(0x1030'5106);
-  CHECK(a72.breakpoint_count == 6);
-  CHECK(a72.watchpoint_count == 4);
-  constexpr arm::DebugState most = arm::debug_state_for(0xf0'f000);
-  CHECK(most.breakpoint_count == arm::kMaxBreakpoints);
-  CHECK(most.watchpoint_count == arm::kMaxWatchpoints);
-  CHECK(a72.breakpoints[0].value == 0);
-  CHECK(a72.watchpoints[3].control == 0);
+  constexpr arm::DebugRegisterCounts a72 = arm::debug_register_counts(0x1030'5106);
+  CHECK(a72.breakpoints == 6);
+  CHECK(a72.watchpoints == 4);
+  constexpr arm::DebugRegisterCounts most = arm::debug_register_counts(0xf0'f000);
+  CHECK(most.breakpoints == arm::kMaxBreakpoints);
+  CHECK(most.watchpoints == arm::kMaxWatchpoints);
+  constexpr arm::DebugState fresh;  // a new vCPU's: every pair zero, disabled
+  CHECK(fresh.breakpoints[0].value == 0);
+  CHECK(fresh.watchpoints[3].control == 0);
 }
 
 TEST_CASE("breakpoints and watchpoints move with the vCPU, a new vCPU's all disabled") {
@@ -354,8 +355,8 @@ TEST_CASE("breakpoints and watchpoints move with the vCPU, a new vCPU's all disa
   set(arm::SysReg::MDCCINT_EL1, 1u << 30);
   arm::VCpu a{{.entry = 0x1000}};
   arm::VCpu b{{.entry = 0x2000}};
-  CHECK(a.debug_registers().breakpoint_count == 2);
-  CHECK(a.debug_registers().watchpoint_count == 3);
+  CHECK(a.debug_register_counts().breakpoints == 2);
+  CHECK(a.debug_register_counts().watchpoints == 3);
   b.debug_registers().breakpoints[1] = {.value = 0xb000, .control = 0x1e5};
   b.debug_registers().watchpoints[2] = {.value = 0xb008, .control = 0x1fb};
 
