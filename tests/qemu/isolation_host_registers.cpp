@@ -1,5 +1,5 @@
 // Scenario: no host register value ever appears in a guest. Every entry into the guest goes
-// through with_host_markers (host_markers.S), which fills the host's general registers
+// through call_with_host_markers (tests/support), which fills the host's general registers
 // with markers 0x48484848_000000nn before calling the code that runs the vCPU. Before the
 // vCPU is built, and between its exits (put, markers, load), the host also writes markers
 // into the EL1 system registers, the first breakpoint and watchpoint and the FP/SIMD
@@ -8,6 +8,7 @@
 // the vCPU's reset values, and after each hypercall that only x0-x3 changed, to exactly
 // the host's answer. The host checks that it saw the guest's values in each call.
 // (isolation.cpp covers two vCPUs sharing a CPU; this one covers the host's own values.)
+#include "host_markers.h"
 #include "scenario.h"
 
 import arm.vcpu;
@@ -16,16 +17,12 @@ extern "C" char isolation_host_registers_guest[];
 extern "C" char isolation_host_registers_vectors[];
 extern "C" char __image_start[];
 extern "C" char __image_end[];
-extern "C" void with_host_markers(void (*function)(void*), void* context);
 extern "C" void arm_fpsimd_restore(const void* state);
 
 namespace {
 constexpr uint16_t kHypercall = 1;
 constexpr unsigned kRounds = 3;
 
-// The host's markers ("HHHH" in the upper half), as host_markers.S makes them.
-constexpr uint64_t marker(unsigned n) { return 0x4848'4848'0000'0000ull | n; }
-constexpr bool is_marker(uint64_t value) { return (value >> 32) == 0x4848'4848; }
 bool is_host_address(uint64_t value) {
   return value >= reinterpret_cast<uint64_t>(__image_start) &&
          value < reinterpret_cast<uint64_t>(__image_end);
@@ -43,30 +40,30 @@ void plant_el1_markers() {
   using arm::SysReg;
   using arm::write_sysreg;
   write_sysreg<SysReg::SCTLR_EL1>(arm::kSctlrEl1Res1 | (1u << 9) | (1u << 14) | (1u << 15) | (1u << 26));
-  write_sysreg<SysReg::VBAR_EL1>(marker(0x800));
+  write_sysreg<SysReg::VBAR_EL1>(host_marker(0x800));
   write_sysreg<SysReg::CPACR_EL1>(3u << 20);  // FPEN: FP/SIMD untrapped
-  write_sysreg<SysReg::TTBR0_EL1>(marker(0x1000));
-  write_sysreg<SysReg::TTBR1_EL1>(marker(0x2000));
-  write_sysreg<SysReg::TCR_EL1>(marker(0x19));
-  write_sysreg<SysReg::MAIR_EL1>(marker(0xff));
-  write_sysreg<SysReg::AMAIR_EL1>(marker(0x13));
-  write_sysreg<SysReg::CONTEXTIDR_EL1>(marker(0x14));
-  write_sysreg<SysReg::TPIDR_EL1>(marker(0x15));
-  write_sysreg<SysReg::TPIDR_EL0>(marker(0x16));
-  write_sysreg<SysReg::TPIDRRO_EL0>(marker(0x17));
-  write_sysreg<SysReg::ESR_EL1>(marker(0x18));
-  write_sysreg<SysReg::FAR_EL1>(marker(0x19));
-  write_sysreg<SysReg::PAR_EL1>(marker(0x1a00));
-  write_sysreg<SysReg::ELR_EL1>(marker(0x1b));
-  write_sysreg<SysReg::SPSR_EL1>(marker(0x3c5));
-  write_sysreg<SysReg::AFSR0_EL1>(marker(0x1d));
-  write_sysreg<SysReg::AFSR1_EL1>(marker(0x1e));
-  write_sysreg<SysReg::CNTKCTL_EL1>(marker(0x3));  // EL0 reads the counters
-  write_sysreg<SysReg::CNTV_CTL_EL0>(0b11);        // enabled, interrupt masked
-  write_sysreg<SysReg::CNTV_CVAL_EL0>(marker(0x20));
+  write_sysreg<SysReg::TTBR0_EL1>(host_marker(0x1000));
+  write_sysreg<SysReg::TTBR1_EL1>(host_marker(0x2000));
+  write_sysreg<SysReg::TCR_EL1>(host_marker(0x19));
+  write_sysreg<SysReg::MAIR_EL1>(host_marker(0xff));
+  write_sysreg<SysReg::AMAIR_EL1>(host_marker(0x13));
+  write_sysreg<SysReg::CONTEXTIDR_EL1>(host_marker(0x14));
+  write_sysreg<SysReg::TPIDR_EL1>(host_marker(0x15));
+  write_sysreg<SysReg::TPIDR_EL0>(host_marker(0x16));
+  write_sysreg<SysReg::TPIDRRO_EL0>(host_marker(0x17));
+  write_sysreg<SysReg::ESR_EL1>(host_marker(0x18));
+  write_sysreg<SysReg::FAR_EL1>(host_marker(0x19));
+  write_sysreg<SysReg::PAR_EL1>(host_marker(0x1a00));
+  write_sysreg<SysReg::ELR_EL1>(host_marker(0x1b));
+  write_sysreg<SysReg::SPSR_EL1>(host_marker(0x3c5));
+  write_sysreg<SysReg::AFSR0_EL1>(host_marker(0x1d));
+  write_sysreg<SysReg::AFSR1_EL1>(host_marker(0x1e));
+  write_sysreg<SysReg::CNTKCTL_EL1>(host_marker(0x3));  // EL0 reads the counters
+  write_sysreg<SysReg::CNTV_CTL_EL0>(0b11);             // enabled, interrupt masked
+  write_sysreg<SysReg::CNTV_CVAL_EL0>(host_marker(0x20));
   write_sysreg<SysReg::CSSELR_EL1>(0b10);  // level 2
-  write_sysreg<SysReg::SP_EL0>(marker(0x21));
-  write_sysreg<SysReg::SP_EL1>(marker(0x22));
+  write_sysreg<SysReg::SP_EL0>(host_marker(0x21));
+  write_sysreg<SysReg::SP_EL1>(host_marker(0x22));
   arm::instruction_barrier();
 }
 
@@ -76,23 +73,23 @@ void plant_el1_markers() {
 void plant_debug_markers() {
   using arm::SysReg;
   using arm::write_sysreg;
-  write_sysreg<SysReg::DBGBVR0_EL1>(marker(0x74));
-  write_sysreg<SysReg::DBGBCR0_EL1>(marker(0x1e6));  // PMC EL1 and EL0, BAS 0b1111
-  write_sysreg<SysReg::DBGWVR0_EL1>(marker(0x78));
-  write_sysreg<SysReg::DBGWCR0_EL1>(marker(0x1fe));  // PAC EL1 and EL0, LSC load and store
+  write_sysreg<SysReg::DBGBVR0_EL1>(host_marker(0x74));
+  write_sysreg<SysReg::DBGBCR0_EL1>(host_marker(0x1e6));  // PMC EL1 and EL0, BAS 0b1111
+  write_sysreg<SysReg::DBGWVR0_EL1>(host_marker(0x78));
+  write_sysreg<SysReg::DBGWCR0_EL1>(host_marker(0x1fe));  // PAC EL1 and EL0, LSC load and store
   arm::instruction_barrier();
 }
 
 // Markers in V0-V31, FPSR (its cumulative flags) and FPCR (DN, FZ, RMode).
 void plant_fpsimd_markers() {
   static arm::FpSimdState markers;
-  for (unsigned n = 0; n < 32; ++n) markers.v[n][0] = markers.v[n][1] = marker(0x40 + n);
+  for (unsigned n = 0; n < 32; ++n) markers.v[n][0] = markers.v[n][1] = host_marker(0x40 + n);
   markers.fpsr = 0x9f;
   markers.fpcr = (1u << 25) | (1u << 24) | (3u << 22);
   arm_fpsimd_restore(&markers);
 }
 
-// The vCPU's exits, advanced one at a time from inside with_host_markers.
+// The vCPU's exits, advanced one at a time from inside call_with_host_markers.
 struct Exits {
   arm::Generator<arm::Exit> run;
   arm::Generator<arm::Exit>::Iterator at{{}};
@@ -109,7 +106,7 @@ void run_to_next_exit(void* context) {
 }
 
 const char* kind_of(uint64_t value) {
-  if (is_marker(value)) return " (a host marker)";
+  if (is_host_marker(value)) return " (a host marker)";
   if (is_host_address(value)) return " (a host address)";
   return "";
 }
@@ -130,7 +127,7 @@ int main() {
   unsigned rounds = 0;
   arm::Hypercall* call = nullptr;
   for (;;) {
-    with_host_markers(run_to_next_exit, &exits);
+    SCENARIO_CHECK(call_with_host_markers(run_to_next_exit, &exits) == 0);  // and the host got its own back
     call = exits.at->get_if<arm::Hypercall>();
     if (call == nullptr) {
       printf("unexpected %s exit at 0x%llx\n", arm::exit_name(*exits.at),

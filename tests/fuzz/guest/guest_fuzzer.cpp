@@ -12,7 +12,7 @@
 //
 // After each exit: the EL2 configuration (vectors, HCR_EL2, MDCR, CPTR, VTCR, VTTBR,
 // SCTLR_EL2, DAIF), the host's callee-saved registers and stack pointer across the guest
-// run (host_registers.S), canaries in this frame and at the bottom of the EL2 stack.
+// run (call_with_host_markers, tests/support), canaries in this frame and at the bottom of the EL2 stack.
 // After each program: the hypervisor's code and read-only data, and a secret page the
 // guest targets, are unchanged.
 #include <arm/asm/context.h>
@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_markers.h"
 #include "program.h"
-#include "sentinels.h"
 
 extern "C" {
 #include <semihost.h>  // picolibc declares these without C linkage
@@ -38,9 +38,6 @@ extern "C" char __image_start[];
 extern "C" char __image_end[];
 extern "C" char __init_array_end[];  // end of .text, .guest_text and .rodata
 extern "C" char __stack_top[];
-// host_registers.S: calls step(context) with sentinels in x19-x28; returns a mask of the
-// registers that did not survive (sentinels.h).
-extern "C" uint64_t guest_fuzz_call_with_sentinels(void (*step)(void*), void* context);
 
 namespace {
 
@@ -253,7 +250,7 @@ class Fuzzer {
     Ending ending = Ending::ExitLimit;
     bool ok = true;
     for (uint64_t n = 0; n < options_.max_exits; ++n) {
-      const uint64_t broken = guest_fuzz_call_with_sentinels(guest_fuzz_step, &run);
+      const uint64_t broken = call_with_host_markers(guest_fuzz_step, &run);
       if (broken != 0) {
         ok = fail(n, "host callee-saved registers or SP changed across the guest run (mask 0x%" PRIx64 ")",
                   broken);
@@ -404,14 +401,14 @@ class Fuzzer {
     return true;
   }
 
-  // The guest's registers never hold a host value: a sentinel the host had in x19-x28
-  // while the guest ran (host_registers.S), or a word of the secret. Random programs
-  // produce neither pattern by chance (one in 2^48 per register).
+  // The guest's registers never hold a host value: a marker the host had in its general
+  // registers while the guest ran (host_markers.h), or a word of the secret. Random
+  // programs produce neither pattern by chance (one in 2^58 per register).
   bool nothing_leaked(const arm::VCpu& vcpu, uint64_t exit) {
     for (unsigned n = 0; n < 31; ++n) {
       const uint64_t value = vcpu.registers().x[n];
-      if ((value >> 48) == GUEST_FUZZ_SENTINEL_TAG && (value & 0xffff'ffff'ff00ull) == 0)
-        return fail(exit, "guest x%u holds the host's sentinel 0x%" PRIx64, n, value);
+      if (is_host_marker(value) && (value & 0xffff'ffc0) == 0)
+        return fail(exit, "guest x%u holds the host's marker 0x%" PRIx64, n, value);
       if ((value & ~uint64_t{0xfff}) == secret_word(0))
         return fail(exit, "guest x%u holds a word of the hypervisor's secret", n);
     }
