@@ -9,9 +9,6 @@ extern "C" char interrupts_guest[];
 SCENARIO_GUEST_STACK(guest_stack);
 
 namespace {
-// QEMU virt's GICv3 (docs: hw/arm/virt.c memory map).
-constexpr uintptr_t kGicDistributor = 0x0800'0000;
-constexpr uintptr_t kGicRedistributor = 0x080a'0000;
 constexpr uint32_t kInjectedIntid = 27;
 constexpr uint16_t kReady = 2;
 }  // namespace

@@ -20,9 +20,6 @@ extern "C" char runaway_el1_spin[], runaway_exception_storm[], runaway_storm_udf
     runaway_el0_entry[], runaway_el0_spin[], runaway_wfe_loop[], runaway_wfe_end[], runaway_guest_done[];
 
 namespace {
-// QEMU virt's GICv3 (docs: hw/arm/virt.c memory map).
-constexpr uintptr_t kGicDistributor = 0x0800'0000;
-constexpr uintptr_t kGicRedistributor = 0x080a'0000;
 constexpr uint64_t kDeadlineUs = 2000;
 
 struct Phase {

@@ -5,6 +5,10 @@
 
 #include "guest.h"
 
+// QEMU virt's GICv3 (hw/arm/virt.c memory map), for scenarios that take interrupts.
+constexpr uintptr_t kGicDistributor = 0x0800'0000;
+constexpr uintptr_t kGicRedistributor = 0x080a'0000;
+
 // Per-scenario guest memory: the guest's stack lives in the image's .bss.
 #define SCENARIO_GUEST_STACK(name) alignas(16) static unsigned char name[8192]
 
