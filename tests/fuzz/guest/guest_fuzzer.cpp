@@ -328,7 +328,7 @@ class Fuzzer {
             .entry = kGuestBase + kCodeOffset,
             .stack = kGuestBase + kGuestRamSize,
             .stage2_vttbr = vttbr_,
-            .trap_wfi = rng.percent(80),
+            .trap_wfi = rng.percent(95),  // untrapped, a WFI sleeps until the timer
             .trap_wfe = rng.percent(30),
             .physical_timer_passthrough = rng.percent(20),
             .calls = policies_.pick(rng)};
@@ -513,6 +513,10 @@ int main() {
     return 1;
   }
 
+  if (static_cast<uint64_t>(guest_fuzz_vectors_end - guest_fuzz_vectors) > kCodeOffset - kVectorsOffset) {
+    printf("guest fuzzer: the guest's vectors do not fit before its code\n");
+    return 1;
+  }
   static Fuzzer fuzzer(options, cpu, gic, stage2.vttbr());
   fuzzer.take_baseline();
   uint64_t failures = 0;

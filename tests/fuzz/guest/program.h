@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "program_done.h"
+
 namespace guest_fuzz {
 
 // SplitMix64 (Steele, Lea, Flood: "Fast splittable pseudorandom number generators",
@@ -36,7 +38,7 @@ class Rng {
 };
 
 // `hvc #kProgramDone` ends a program; the host never sees it otherwise.
-inline constexpr uint16_t kProgramDone = 0xd0e;
+inline constexpr uint16_t kProgramDone = GUEST_FUZZ_PROGRAM_DONE;
 
 // Where things are, as the guest sees them (IPAs) and as the hypervisor is laid out (the
 // guest uses those physical addresses as IPAs: none of them is mapped for it).
