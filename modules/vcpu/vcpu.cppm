@@ -260,12 +260,13 @@ class VCpu {
         const SysRegEncoding encoding = current_.as<SysRegRead>().encoding;
         if (config_.hide_unswitched_features && is_feature_id_register(encoding))
           return answer_id_register_read();
-        return config_.emulate_os_lock && is_powerdown_debug_register(encoding) &&
-               answer_powerdown_debug_read();
+        return config_.emulate_os_lock && is_debug_register(encoding) && answer_powerdown_debug_read();
       }
+      // Only the debug space (op0 == 2) is tested here, in one compare: the four powerdown
+      // debug registers are told apart out of line, which keeps this loop, and so every
+      // other exit's cost, as it was.
       case Exit::index_for<SysRegWrite>:
-        return config_.emulate_os_lock && is_powerdown_debug_register(current_.as<SysRegWrite>().encoding) &&
-               answer_powerdown_debug_write();
+        return answer_powerdown_debug_write();
       default:
         return false;
     }
@@ -285,14 +286,18 @@ class VCpu {
   [[gnu::noinline]] bool answer_powerdown_debug_read() noexcept {
     SysRegRead& read = current_.as<SysRegRead>();
     std::uint64_t value = 0;
-    if (!read_powerdown_debug_register(read.encoding, debug_, value)) return false;
+    if (!is_powerdown_debug_register(read.encoding) ||
+        !read_powerdown_debug_register(read.encoding, debug_, value))
+      return false;
     read.complete(value);
     complete(regs_, read);
     return true;
   }
   [[gnu::noinline]] bool answer_powerdown_debug_write() noexcept {
     SysRegWrite& write = current_.as<SysRegWrite>();
-    if (!write_powerdown_debug_register(write.encoding, write.value, debug_)) return false;
+    if (!config_.emulate_os_lock || !is_powerdown_debug_register(write.encoding) ||
+        !write_powerdown_debug_register(write.encoding, write.value, debug_))
+      return false;
     complete(regs_, write);
     return true;
   }
