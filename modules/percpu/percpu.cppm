@@ -57,6 +57,11 @@ inline constexpr unsigned kHpmnShift = 0;           // counters [HPMN-1:0] belon
 inline constexpr std::uint64_t kTpmcr = 1ull << 5;  // trap PMCR_EL0
 inline constexpr std::uint64_t kTpm = 1ull << 6;    // trap PMU registers
 inline constexpr std::uint64_t kHpme = 1ull << 7;
+// Trap the powerdown debug registers at EL1: OSLAR_EL1, OSLSR_EL1, DBGPRCR_EL1 and, where
+// FEAT_DoubleLock is implemented, OSDLR_EL1 (without it OSDLR_EL1 is RAZ/WI and not listed);
+// without FEAT_DoPD also any IMPLEMENTATION DEFINED register of that kind. Set per vCPU by
+// VCpu::load() (VCpuConfig::emulate_os_lock).
+inline constexpr std::uint64_t kTdosa = 1ull << 10;
 }  // namespace mdcr
 
 // CNTHCTL_EL2 fields without VHE (Arm ARM D19.2, "CNTHCTL_EL2").

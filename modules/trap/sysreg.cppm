@@ -252,6 +252,13 @@ constexpr bool is_feature_id_register(SysRegEncoding encoding) noexcept {
 // The debug and trace system registers: the op0 == 0b10 encoding space.
 constexpr bool is_debug_register(SysRegEncoding encoding) noexcept { return encoding.op0() == 2; }
 
+// The powerdown debug registers MDCR_EL2.TDOSA traps (Arm ARM D19.2, MDCR_EL2): the OS lock
+// (OSLAR_EL1, OSLSR_EL1), the OS double lock (OSDLR_EL1) and DBGPRCR_EL1.
+constexpr bool is_powerdown_debug_register(SysRegEncoding encoding) noexcept {
+  return encoding == sysreg::OSLAR_EL1 || encoding == sysreg::OSLSR_EL1 || encoding == sysreg::OSDLR_EL1 ||
+         encoding == sysreg::DBGPRCR_EL1;
+}
+
 // The Performance Monitors registers: op0 = 3 with CRn = 9, CRm = 12..14 (op1 = 0 or 3),
 // and the event counter/type block CRn = 14, CRm = 8..15 (op1 = 3).
 constexpr bool is_pmu_register(SysRegEncoding encoding) noexcept {

@@ -6,6 +6,7 @@ module;
 #include <arm/runtime/std_support.h>
 export module arm.vcpu:context;
 import arm.sysreg;
+import arm.trap;
 
 // asm/fpsimd.S. The host build has no FP context to move.
 extern "C" void arm_fpsimd_save(void* state);
@@ -122,12 +123,76 @@ struct DebugRegisterPair {
   std::uint64_t control = 0;
 };
 
-// A guest's breakpoints and watchpoints. All zero in a new vCPU: every breakpoint and
-// watchpoint disabled, whatever the host or another vCPU left there.
+// Fields of the powerdown debug registers (Arm ARM D19.3).
+namespace oslar {
+inline constexpr std::uint64_t kOslk = 1ull << 0;  // OSLAR_EL1.OSLK: 1 locks the OS lock, 0 unlocks it
+}  // namespace oslar
+namespace oslsr {
+// OSLM, bits {[3], [0]}: 0b10 is "OS lock implemented, DBGOSSRR not implemented", the only
+// value an Armv8 PE reports.
+inline constexpr std::uint64_t kOslmImplemented = 1ull << 3;
+inline constexpr std::uint64_t kOslk = 1ull << 1;  // the OS lock is locked
+}  // namespace oslsr
+namespace dbgprcr {
+inline constexpr std::uint64_t kCorenpdrq = 1ull << 0;  // core no powerdown request, its only field
+}  // namespace dbgprcr
+
+// A guest's self-hosted debug state beyond MDSCR_EL1 and MDCCINT_EL1 (kEl1ContextRegisters).
+// A new vCPU's: every breakpoint and watchpoint zero (disabled), whatever the host or another
+// vCPU left there; the OS lock locked, as after a Cold reset.
 struct DebugState {
   DebugRegisterPair breakpoints[kMaxBreakpoints];
   DebugRegisterPair watchpoints[kMaxWatchpoints];
+  // The powerdown debug registers, emulated and never on the CPU (VCpuConfig::emulate_os_lock):
+  // the guest's OS lock, OSLSR_EL1.OSLK, which a Cold reset sets (Arm ARM D19.3, OSLSR_EL1;
+  // Linux unlocks it while bringing each CPU up), and DBGPRCR_EL1, whose CORENPDRQ a Cold
+  // reset sets from EDPRCR.COREPURQ: 0, since no external debugger asks a vCPU to stay
+  // powered.
+  bool os_lock_locked = true;
+  std::uint64_t power_control = 0;
 };
+
+// The guest's MRS of a powerdown debug register (is_powerdown_debug_register), answered from
+// its own DebugState. False for OSLAR_EL1, which is write-only (that MRS is UNDEFINED).
+//  - OSLSR_EL1: OSLM says the OS lock is implemented; OSLK is this vCPU's lock.
+//  - OSDLR_EL1: reads as zero. The vCPU implements no OS double lock, and without
+//    FEAT_DoubleLock OSDLR_EL1 is RAZ/WI (Arm ARM D19.3, OSDLR_EL1.DLK is RES0;
+//    ID_AA64DFR0_EL1.DoubleLock 0b1111, which the guest reads: see features.cppm). A double
+//    lock would only keep the debug logic's registers accessible over a powerdown the guest
+//    never sees.
+//  - DBGPRCR_EL1: what the guest last wrote.
+constexpr bool read_powerdown_debug_register(SysRegEncoding encoding, const DebugState& state,
+                                             std::uint64_t& value) noexcept {
+  if (encoding == sysreg::OSLSR_EL1) {
+    value = oslsr::kOslmImplemented | (state.os_lock_locked ? oslsr::kOslk : 0);
+    return true;
+  }
+  if (encoding == sysreg::OSDLR_EL1) {
+    value = 0;
+    return true;
+  }
+  if (encoding == sysreg::DBGPRCR_EL1) {
+    value = state.power_control;
+    return true;
+  }
+  return false;
+}
+
+// The guest's MSR to a powerdown debug register, applied to its own DebugState. False for
+// OSLSR_EL1, which is read-only (that MSR is UNDEFINED).
+constexpr bool write_powerdown_debug_register(SysRegEncoding encoding, std::uint64_t value,
+                                              DebugState& state) noexcept {
+  if (encoding == sysreg::OSLAR_EL1) {
+    state.os_lock_locked = (value & oslar::kOslk) != 0;
+    return true;
+  }
+  if (encoding == sysreg::OSDLR_EL1) return true;  // WI: see read_powerdown_debug_register
+  if (encoding == sysreg::DBGPRCR_EL1) {
+    state.power_control = value & dbgprcr::kCorenpdrq;
+    return true;
+  }
+  return false;
+}
 
 // How many breakpoints and watchpoints this CPU has: how many pairs load()/put() move. A
 // property of the hardware, kept apart from the guest's DebugState so that nobody can raise

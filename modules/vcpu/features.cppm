@@ -30,6 +30,13 @@ inline constexpr IdField kHiddenFeatures[] = {
     {sysreg::ID_AA64DFR0_EL1, 32},  // PMSVer (statistical profiling)
     {sysreg::ID_AA64DFR0_EL1, 44},  // TraceBuffer
 };
+// Fields whose "not implemented" is 0b1111, which the vCPU sets: the OS double lock
+// (ID_AA64DFR0_EL1.DoubleLock [39:36], Arm ARM D19.2). The vCPU emulates OSDLR_EL1 as a PE
+// without FEAT_DoubleLock has it, RAZ/WI (read_powerdown_debug_register, context.cppm).
+inline constexpr IdField kAbsentSignedFeatures[] = {
+    {sysreg::ID_AA64DFR0_EL1, 36},  // DoubleLock
+};
+inline constexpr std::uint64_t kSignedFieldNotImplemented = 0xf;
 // Registers that describe only hidden features read as zero.
 inline constexpr SysRegEncoding kHiddenRegisters[] = {sysreg::ID_AA64ZFR0_EL1, sysreg::ID_AA64SMFR0_EL1};
 
@@ -39,6 +46,8 @@ constexpr std::uint64_t guest_id_register(SysRegEncoding encoding, std::uint64_t
     if (encoding == hidden) return 0;
   for (const IdField& field : kHiddenFeatures)
     if (encoding == field.reg) value &= ~(std::uint64_t{0xf} << field.low);
+  for (const IdField& field : kAbsentSignedFeatures)
+    if (encoding == field.reg) value |= kSignedFieldNotImplemented << field.low;
   return value;
 }
 

@@ -60,6 +60,13 @@ struct VCpuConfig {
   // the features whose state the vCPU does not switch removed (SVE, SME, MTE, AMU, MPAM,
   // SPE, TRBE; see features.cppm). Off: the guest sees the hardware's ID registers.
   bool hide_unswitched_features = true;
+  // Trap the OS lock, the OS double lock and DBGPRCR_EL1 (MDCR_EL2.TDOSA, set at load()) and
+  // answer them inside run() from this vCPU's DebugState: a guest that locks its OS lock
+  // changes only its own OSLSR_EL1.OSLK, and never sees another's. The lock's effect on the
+  // guest's own debug exceptions is not emulated: they follow the hardware's OS lock, which
+  // stays as the host left it. Off: the guest uses the hardware's registers, shared with every
+  // vCPU and the host on that CPU.
+  bool emulate_os_lock = true;
   // Use the GICv3 list registers for virtual interrupts (needs GIC system registers).
   bool virtual_gic = true;
   // How the vCPU treats SMCCC calls (HVC #0, SMC #0): arm.smc answers architecture and
@@ -118,6 +125,8 @@ class VCpu {
     const std::uint64_t cnthctl = read_sysreg<SysReg::CNTHCTL_EL2>();
     write_sysreg<SysReg::CNTHCTL_EL2>(config_.physical_timer_passthrough ? cnthctl | cnthctl::kEl1pcen
                                                                          : cnthctl & ~cnthctl::kEl1pcen);
+    const std::uint64_t mdcr = read_sysreg<SysReg::MDCR_EL2>();
+    write_sysreg<SysReg::MDCR_EL2>(config_.emulate_os_lock ? mdcr | mdcr::kTdosa : mdcr & ~mdcr::kTdosa);
     instruction_barrier();
     loaded_ = true;
   }
@@ -216,7 +225,8 @@ class VCpu {
   const GuestRegisters& registers() const noexcept { return regs_; }
   El1Context& el1() noexcept { return el1_; }
   FpSimdState& fpsimd() noexcept { return fpsimd_; }
-  // The guest's breakpoints and watchpoints, kept here by put() (on the CPU while loaded).
+  // The guest's breakpoints and watchpoints, kept here by put() (on the CPU while loaded),
+  // and its emulated OS lock and DBGPRCR_EL1 (always here).
   DebugState& debug_registers() noexcept { return debug_; }
   const DebugRegisterCounts& debug_register_counts() const noexcept { return debug_counts_; }
   PointerAuthKeys& pointer_auth_keys() noexcept { return keys_; }
@@ -246,9 +256,17 @@ class VCpu {
       case Exit::index_for<Hypercall>:
       case Exit::index_for<SecureMonitorCall>:
         return config_.calls != nullptr && answer_call_internally();
-      case Exit::index_for<SysRegRead>:
-        return config_.hide_unswitched_features &&
-               is_feature_id_register(current_.as<SysRegRead>().encoding) && answer_id_register_read();
+      case Exit::index_for<SysRegRead>: {
+        const SysRegEncoding encoding = current_.as<SysRegRead>().encoding;
+        if (config_.hide_unswitched_features && is_feature_id_register(encoding))
+          return answer_id_register_read();
+        return config_.emulate_os_lock && is_debug_register(encoding) && answer_powerdown_debug_read();
+      }
+      // Only the debug space (op0 == 2) is tested here, in one compare: the four powerdown
+      // debug registers are told apart out of line, which keeps this loop, and so every
+      // other exit's cost, as it was.
+      case Exit::index_for<SysRegWrite>:
+        return answer_powerdown_debug_write();
       default:
         return false;
     }
@@ -259,6 +277,28 @@ class VCpu {
     SysRegRead& read = current_.as<SysRegRead>();
     read.complete(guest_id_register(read.encoding, read_id_register(read.encoding)));
     complete(regs_, read);
+    return true;
+  }
+
+  // A trapped access to the OS lock, double lock or DBGPRCR_EL1 (MDCR_EL2.TDOSA): answered
+  // here from this vCPU's DebugState. An access the register does not allow (MRS OSLAR_EL1,
+  // MSR OSLSR_EL1) goes to the hypervisor, whose default is UNDEF.
+  [[gnu::noinline]] bool answer_powerdown_debug_read() noexcept {
+    SysRegRead& read = current_.as<SysRegRead>();
+    std::uint64_t value = 0;
+    if (!is_powerdown_debug_register(read.encoding) ||
+        !read_powerdown_debug_register(read.encoding, debug_, value))
+      return false;
+    read.complete(value);
+    complete(regs_, read);
+    return true;
+  }
+  [[gnu::noinline]] bool answer_powerdown_debug_write() noexcept {
+    SysRegWrite& write = current_.as<SysRegWrite>();
+    if (!config_.emulate_os_lock || !is_powerdown_debug_register(write.encoding) ||
+        !write_powerdown_debug_register(write.encoding, write.value, debug_))
+      return false;
+    complete(regs_, write);
     return true;
   }
 

@@ -1,6 +1,6 @@
 // Scenario: two vCPUs on one physical CPU. Each fills its FP/SIMD registers, FPCR,
-// callee-saved registers, EL1 system registers and its first breakpoint and watchpoint
-// with its own values and yields; the
+// callee-saved registers, EL1 system registers, its first breakpoint and watchpoint, its
+// OS lock (A locks it, B unlocks it) with its own values and yields; the
 // host puts one and loads the other in between. Each guest checks that its values
 // survived and that it never saw the host's or the other vCPU's values (its first entry
 // sees only zeros, although the host left marker values in the FP/SIMD registers).
@@ -84,6 +84,8 @@ int main() {
   SCENARIO_CHECK(b.debug_registers().breakpoints[0].value == (0xb2ull << 8) + 0x88);
   SCENARIO_CHECK(a.debug_registers().watchpoints[0].control == 0x1fb);  // enabled, PAC = 0xa1 & 3
   SCENARIO_CHECK(b.debug_registers().watchpoints[0].control == 0x1fd);  // PAC = 0xb2 & 3
+  SCENARIO_CHECK(a.debug_registers().os_lock_locked);                   // OSLK = 0xa1 & 1
+  SCENARIO_CHECK(!b.debug_registers().os_lock_locked);                  // OSLK = 0xb2 & 1
   printf("isolation: both vCPUs kept their registers across %llu + %llu exits\n",
          (unsigned long long)a.exit_count(), (unsigned long long)b.exit_count());
   return 0;

@@ -1,11 +1,12 @@
 // Guest (EL1) for the isolation scenario. x0 = seed, different for each vCPU.
 //  1. At its first entry every register but x0 must be zero, V0-V31 and FPCR too, and
-//     breakpoint 0 and watchpoint 0: a fresh vCPU sees no host value and no other vCPU's
-//     value. (failure codes 1x)
+//     breakpoint 0 and watchpoint 0; its OS lock must be locked (OSLSR_EL1.OSLK, as after a
+//     Cold reset): a fresh vCPU sees no host value and no other vCPU's value. (failure
+//     codes 1x)
 //  2. It fills x19-x28, V0-V31, FPCR, a set of EL1/EL0 system registers and breakpoint 0
 //     and watchpoint 0 (enabled, but MDSCR_EL1.MDE and KDE stay 0, so they never fire)
-//     with seed-derived values, then makes `hvc #1` twice (the host switches vCPUs in
-//     between).
+//     with seed-derived values, locks (seed 0xa1) or unlocks (seed 0xb2) its OS lock, then
+//     makes `hvc #1` twice (the host switches vCPUs in between).
 //  3. After each hvc everything must still hold its value. (failure codes 2x)
 #include "guest.h"
 
@@ -70,6 +71,8 @@ isolation_guest:
     cbnz    x1, fresh_debug_not_zero
     mrs     x1, dbgwcr0_el1
     cbnz    x1, fresh_debug_not_zero
+    mrs     x1, oslsr_el1
+    tbz     x1, #1, fresh_os_lock_unlocked  // OSLSR_EL1.OSLK
 
     // 2. fill
     .irp n, 19,20,21,22,23,24,25,26,27,28
@@ -111,6 +114,8 @@ isolation_guest:
     msr     dbgwvr0_el1, x1
     debug_value 3
     msr     dbgwcr0_el1, x1
+    and     x1, x0, #1
+    msr     oslar_el1, x1             // OSLAR_EL1.OSLK = seed[0]
     isb
 
     mov     x20, #2                   // two yields, checking after each
@@ -175,6 +180,10 @@ yield_again:
     debug_value 3
     mrs     x2, dbgwcr0_el1
     expect_equal x2, x1, 25
+    mrs     x2, oslsr_el1
+    ubfx    x2, x2, #1, #1            // OSLK
+    and     x1, x0, #1
+    expect_equal x2, x1, 26
     subs    x20, x20, #1
     b.ne    yield_again
     mov     x9, #GUEST_PASS
@@ -188,6 +197,9 @@ fresh_v_not_zero:
     b       report
 fresh_debug_not_zero:
     mov     x9, #13
+    b       report
+fresh_os_lock_unlocked:
+    mov     x9, #14
 report:
     mov     x0, x9
     hvc     #GUEST_REPORT

@@ -426,3 +426,145 @@ TEST_CASE("breakpoints and watchpoints beyond the CPU's count are never touched"
     for (unsigned n = 0; n < 16; ++n) set(nth(bank, n), 0);
   set(arm::SysReg::ID_AA64DFR0_EL1, 0);
 }
+
+namespace {
+// A guest step that executes `mrs x<rt>, <encoding>`, trapped.
+scripted::Step mrs(arm::SysRegEncoding encoding, unsigned rt) {
+  return [=](arm::GuestRegisters&) {
+    const auto iss = arm::SysRegIss::make(encoding, rt, true);
+    set(arm::SysReg::ESR_EL2, arm::Esr::make(arm::ExceptionClass::SysReg64, true, iss).value());
+    return kSync;
+  };
+}
+// A guest step that executes `msr <encoding>, x<rt>` with x<rt> = value, trapped.
+scripted::Step msr(arm::SysRegEncoding encoding, unsigned rt, std::uint64_t value) {
+  return [=](arm::GuestRegisters& regs) {
+    regs.x[rt] = value;
+    const auto iss = arm::SysRegIss::make(encoding, rt, false);
+    set(arm::SysReg::ESR_EL2, arm::Esr::make(arm::ExceptionClass::SysReg64, true, iss).value());
+    return kSync;
+  };
+}
+// Runs the guest until its first exit that reaches the hypervisor, which must be `hvc #imm`.
+void run_until_hvc(arm::VCpu& vcpu, std::uint16_t imm) {
+  for (arm::Exit& exit : vcpu.run()) {
+    auto* call = exit.get_if<arm::Hypercall>();
+    REQUIRE(call != nullptr);  // every system register access was answered inside run()
+    CHECK(call->immediate == imm);
+    break;
+  }
+}
+constexpr std::uint64_t kOslsrLocked = arm::oslsr::kOslmImplemented | arm::oslsr::kOslk;
+constexpr std::uint64_t kOslsrUnlocked = arm::oslsr::kOslmImplemented;
+}  // namespace
+
+TEST_CASE("the OS lock, OS double lock and DBGPRCR_EL1 trap (MDCR_EL2.TDOSA) and are answered inside run()") {
+  set(arm::SysReg::MDCR_EL2, arm::mdcr::kTpm);
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  vcpu.load();
+  CHECK(hw(arm::SysReg::MDCR_EL2) == (arm::mdcr::kTpm | arm::mdcr::kTdosa));
+  std::uint64_t fresh = 0, unlocked = 0, relocked = 0, power = 0, double_lock = 0, pc = 0;
+  scripted::set_script({
+      mrs(arm::sysreg::OSLSR_EL1, 2),
+      [&](arm::GuestRegisters& regs) {
+        fresh = regs.x[2];
+        return msr(arm::sysreg::OSLAR_EL1, 1, 0)(regs);  // unlock
+      },
+      mrs(arm::sysreg::OSLSR_EL1, 3),
+      [&](arm::GuestRegisters& regs) {
+        unlocked = regs.x[3];
+        return msr(arm::sysreg::DBGPRCR_EL1, 4, ~std::uint64_t{0})(regs);  // only CORENPDRQ is kept
+      },
+      mrs(arm::sysreg::DBGPRCR_EL1, 5),
+      [&](arm::GuestRegisters& regs) {
+        power = regs.x[5];
+        return msr(arm::sysreg::OSDLR_EL1, 6, 1)(regs);  // DLK: ignored
+      },
+      [&](arm::GuestRegisters& regs) {
+        regs.x[7] = 0x77;
+        return mrs(arm::sysreg::OSDLR_EL1, 7)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        double_lock = regs.x[7];
+        return msr(arm::sysreg::OSLAR_EL1, 8, arm::oslar::kOslk)(regs);  // lock again
+      },
+      mrs(arm::sysreg::OSLSR_EL1, 9),
+      [&](arm::GuestRegisters& regs) {
+        relocked = regs.x[9];
+        pc = regs.pc;
+        return hvc(1, 0)(regs);
+      },
+  });
+  run_until_hvc(vcpu, 1);
+  CHECK(fresh == kOslsrLocked);  // locked, as after a Cold reset
+  CHECK(unlocked == kOslsrUnlocked);
+  CHECK(power == arm::dbgprcr::kCorenpdrq);
+  CHECK(double_lock == 0);
+  CHECK(relocked == kOslsrLocked);
+  CHECK(pc == 0x1000 + 9 * 4);  // past every emulated access
+  CHECK(vcpu.exit_count() == 10);
+  CHECK(vcpu.debug_registers().os_lock_locked);
+  CHECK(vcpu.debug_registers().power_control == arm::dbgprcr::kCorenpdrq);
+  set(arm::SysReg::MDCR_EL2, 0);
+}
+
+TEST_CASE("each vCPU has its own OS lock and DBGPRCR_EL1") {
+  arm::VCpu a{{.entry = 0x1000}};
+  arm::VCpu b{{.entry = 0x2000}};
+  a.load();
+  scripted::set_script({msr(arm::sysreg::OSLAR_EL1, 0, 0), msr(arm::sysreg::DBGPRCR_EL1, 1, 1), hvc(1, 0)});
+  run_until_hvc(a, 1);
+  a.put();
+  std::uint64_t b_oslsr = 0, b_power = 0;
+  b.load();
+  scripted::set_script(
+      {mrs(arm::sysreg::OSLSR_EL1, 2), mrs(arm::sysreg::DBGPRCR_EL1, 3), [&](arm::GuestRegisters& regs) {
+         b_oslsr = regs.x[2];
+         b_power = regs.x[3];
+         return hvc(2, 0)(regs);
+       }});
+  run_until_hvc(b, 2);
+  b.put();
+  CHECK(b_oslsr == kOslsrLocked);  // A's unlock is A's
+  CHECK(b_power == 0);
+  CHECK_FALSE(a.debug_registers().os_lock_locked);
+  CHECK(a.debug_registers().power_control == arm::dbgprcr::kCorenpdrq);
+  CHECK(b.debug_registers().os_lock_locked);
+}
+
+TEST_CASE(
+    "accesses the powerdown debug registers do not allow, and all of them without emulation, reach the "
+    "hypervisor") {
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  vcpu.load();
+  scripted::set_script({mrs(arm::sysreg::OSLAR_EL1, 1)});  // write-only
+  for (arm::Exit& exit : vcpu.run()) {
+    auto* read = exit.get_if<arm::SysRegRead>();
+    REQUIRE(read != nullptr);
+    CHECK(read->encoding == arm::sysreg::OSLAR_EL1);
+    break;
+  }
+
+  set(arm::SysReg::MDCR_EL2, arm::mdcr::kTdosa);
+  arm::VCpu hardware{{.entry = 0x1000, .emulate_os_lock = false}};
+  hardware.load();
+  CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTdosa) == 0);
+  scripted::set_script({msr(arm::sysreg::OSLAR_EL1, 1, 0)});
+  for (arm::Exit& exit : hardware.run()) {
+    auto* write = exit.get_if<arm::SysRegWrite>();
+    REQUIRE(write != nullptr);
+    CHECK(write->encoding == arm::sysreg::OSLAR_EL1);
+    break;
+  }
+  CHECK(hardware.debug_registers().os_lock_locked);  // untouched
+}
+
+TEST_CASE("the guest's ID_AA64DFR0_EL1 reports no OS double lock") {
+  constexpr unsigned kDoubleLockShift = 36;
+  constexpr std::uint64_t kDoubleLockField = std::uint64_t{0xf} << kDoubleLockShift;
+  // QEMU's Cortex-A72: DoubleLock 0b0000, implemented.
+  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106) & kDoubleLockField) ==
+        kDoubleLockField);
+  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106) & ~kDoubleLockField) ==
+        0x1030'5106);
+}

@@ -331,6 +331,7 @@ class Fuzzer {
             .trap_wfi = rng.percent(95),  // untrapped, a WFI sleeps until the timer
             .trap_wfe = rng.percent(30),
             .physical_timer_passthrough = rng.percent(20),
+            .emulate_os_lock = rng.percent(80),
             .calls = policies_.pick(rng)};
   }
 
@@ -386,7 +387,10 @@ class Fuzzer {
     if (now.vbar != baseline_.el2.vbar) return fail(exit, "VBAR_EL2 changed: 0x%" PRIx64, now.vbar);
     if (now.hcr != vcpu.hcr())
       return fail(exit, "HCR_EL2 is 0x%" PRIx64 ", not the vCPU's 0x%" PRIx64, now.hcr, vcpu.hcr());
-    if (now.mdcr != baseline_.el2.mdcr) return fail(exit, "MDCR_EL2 changed: 0x%" PRIx64, now.mdcr);
+    // TDOSA is the vCPU's own (VCpuConfig::emulate_os_lock, set by load()).
+    const uint64_t expected_mdcr = vcpu.config().emulate_os_lock ? baseline_.el2.mdcr | arm::mdcr::kTdosa
+                                                                 : baseline_.el2.mdcr & ~arm::mdcr::kTdosa;
+    if (now.mdcr != expected_mdcr) return fail(exit, "MDCR_EL2 changed: 0x%" PRIx64, now.mdcr);
     if (now.cptr != baseline_.el2.cptr) return fail(exit, "CPTR_EL2 changed: 0x%" PRIx64, now.cptr);
     if (now.vtcr != baseline_.el2.vtcr) return fail(exit, "VTCR_EL2 changed: 0x%" PRIx64, now.vtcr);
     if ((now.cnthctl & ~arm::cnthctl::kEl1pcen) != baseline_.el2.cnthctl)
