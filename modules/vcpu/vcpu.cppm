@@ -256,24 +256,28 @@ class VCpu {
       case Exit::index_for<Hypercall>:
       case Exit::index_for<SecureMonitorCall>:
         return config_.calls != nullptr && answer_call_internally();
-      case Exit::index_for<SysRegRead>: {
-        const SysRegEncoding encoding = current_.as<SysRegRead>().encoding;
-        if (config_.hide_unswitched_features && is_feature_id_register(encoding))
-          return answer_id_register_read();
-        return config_.emulate_os_lock && is_debug_register(encoding) && answer_powerdown_debug_read();
-      }
-      // Only the debug space (op0 == 2) is tested here, in one compare: the four powerdown
-      // debug registers are told apart out of line, which keeps this loop, and so every
-      // other exit's cost, as it was.
+      case Exit::index_for<SysRegRead>:
       case Exit::index_for<SysRegWrite>:
-        return answer_powerdown_debug_write();
+        return answer_system_register_internally();
       default:
         return false;
     }
   }
 
+  // Trapped system register accesses the vCPU answers itself: ID registers (filtered) and
+  // the OS lock, double lock and DBGPRCR_EL1 (emulated). Out of line, like the calls: the
+  // loop keeps one test per exit type, so no other exit pays for these.
+  [[gnu::noinline]] bool answer_system_register_internally() noexcept {
+    if (auto* read = current_.get_if<SysRegRead>()) {
+      if (config_.hide_unswitched_features && is_feature_id_register(read->encoding))
+        return answer_id_register_read();
+      return config_.emulate_os_lock && is_debug_register(read->encoding) && answer_powerdown_debug_read();
+    }
+    return answer_powerdown_debug_write();
+  }
+
   // A trapped read of an ID register (HCR_EL2.TID3): answered here, filtered.
-  [[gnu::noinline]] bool answer_id_register_read() noexcept {
+  bool answer_id_register_read() noexcept {
     SysRegRead& read = current_.as<SysRegRead>();
     read.complete(guest_id_register(read.encoding, read_id_register(read.encoding)));
     complete(regs_, read);
@@ -283,7 +287,7 @@ class VCpu {
   // A trapped access to the OS lock, double lock or DBGPRCR_EL1 (MDCR_EL2.TDOSA): answered
   // here from this vCPU's DebugState. An access the register does not allow (MRS OSLAR_EL1,
   // MSR OSLSR_EL1) goes to the hypervisor, whose default is UNDEF.
-  [[gnu::noinline]] bool answer_powerdown_debug_read() noexcept {
+  bool answer_powerdown_debug_read() noexcept {
     SysRegRead& read = current_.as<SysRegRead>();
     std::uint64_t value = 0;
     if (!is_powerdown_debug_register(read.encoding) ||
@@ -293,7 +297,7 @@ class VCpu {
     complete(regs_, read);
     return true;
   }
-  [[gnu::noinline]] bool answer_powerdown_debug_write() noexcept {
+  bool answer_powerdown_debug_write() noexcept {
     SysRegWrite& write = current_.as<SysRegWrite>();
     if (!config_.emulate_os_lock || !is_powerdown_debug_register(write.encoding) ||
         !write_powerdown_debug_register(write.encoding, write.value, debug_))
