@@ -32,9 +32,8 @@ class EmulatedPl011 {
 
   uint64_t read(uint64_t offset) const noexcept {
     switch (offset) {
-      case kDr:
-        return 0;  // nothing is ever received
-      case kRsr:
+      case kDr:   // nothing is ever received
+      case kRsr:  // and so no receive error
         return 0;
       case kFr:
         return kFrTxfe | kFrRxfe;

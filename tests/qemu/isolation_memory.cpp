@@ -20,7 +20,7 @@ extern "C" char __stack_top[];      // the EL2 stacks end here (runtime/el2/el2.
 
 namespace {
 constexpr uint64_t kGuestIpa = 0x8000'0000;
-constexpr uint64_t kGuestRamSize = 64 * 1024;
+constexpr uint64_t kGuestRamSize = uint64_t{64} * 1024;
 constexpr uint64_t kGuestStackSize = 4096;                   // at the top of the guest's RAM
 constexpr uint64_t kSecret = 0x5345'4352'4554'2121;          // "SECRET!!"
 constexpr uint64_t kStackWord = 0x5354'4143'4b57'4f52;       // "STACKWOR"
@@ -131,7 +131,7 @@ int main() {
   expected[count++] = {Access::WritePair, secret_address, 16, "stp to the secret"};
   expected[count++] = {Access::Fetch, code, 4, "branch into hypervisor code"};
   for (unsigned page = 0; page < table_pages; ++page)
-    expected[count++] = {Access::Read, tables + page * 4096, 8, "ldr from a stage-2 table"};
+    expected[count++] = {Access::Read, tables + uint64_t{page} * 4096, 8, "ldr from a stage-2 table"};
   expected[count++] = {Access::Write, tables, 8, "str into the stage-2 root table"};
   expected[count++] = {Access::Read, stack, 8, "ldr from the EL2 stack"};
   expected[count++] = {Access::Write, stack, 8, "str to the EL2 stack"};

@@ -9,7 +9,9 @@
 constexpr uintptr_t kGicDistributor = 0x0800'0000;
 constexpr uintptr_t kGicRedistributor = 0x080a'0000;
 
-// Per-scenario guest memory: the guest's stack lives in the image's .bss.
+// Per-scenario guest memory: the guest's stack lives in the image's .bss. (`name` is a
+// declarator: it cannot be parenthesized.)
+// NOLINTNEXTLINE(bugprone-macro-parentheses)
 #define SCENARIO_GUEST_STACK(name) alignas(16) static unsigned char name[8192]
 
 // Fails a scenario with a message; main's return value is the QEMU exit status.

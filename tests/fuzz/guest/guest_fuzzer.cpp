@@ -263,7 +263,8 @@ class Fuzzer {
       arm::Exit& exit = *run.current;
       ++statistics_.exits;
       ++statistics_.by_type[exit.index()];
-      if (!(ok = host_intact(vcpu, n) && frame_intact(frame_canary, n) && nothing_leaked(vcpu, n))) break;
+      ok = host_intact(vcpu, n) && frame_intact(frame_canary, n) && nothing_leaked(vcpu, n);
+      if (!ok) break;
       if (exit.is<arm::Unhandled>()) {
         const auto& unhandled = exit.as<arm::Unhandled>();
         ok = fail(n, "untyped exit: ESR_EL2 0x%" PRIx64 " at PC 0x%" PRIx64, unhandled.esr, unhandled.pc);
