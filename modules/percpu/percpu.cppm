@@ -57,6 +57,11 @@ inline constexpr unsigned kHpmnShift = 0;           // counters [HPMN-1:0] belon
 inline constexpr std::uint64_t kTpmcr = 1ull << 5;  // trap PMCR_EL0
 inline constexpr std::uint64_t kTpm = 1ull << 6;    // trap PMU registers
 inline constexpr std::uint64_t kHpme = 1ull << 7;
+// Trap the other debug registers at EL1 and EL0 (is_trapped_by_debug_access_trap): MDSCR_EL1,
+// MDCCINT_EL1, the breakpoints and watchpoints, the claim tags, the DCC. Set by VCpu::load()
+// while a vCPU's breakpoints and watchpoints are not on the CPU, so that its first access
+// switches them in (VCpuConfig::switch_debug_registers_on_first_use).
+inline constexpr std::uint64_t kTda = 1ull << 9;
 // Trap the powerdown debug registers at EL1: OSLAR_EL1, OSLSR_EL1, DBGPRCR_EL1 and, where
 // FEAT_DoubleLock is implemented, OSDLR_EL1 (without it OSDLR_EL1 is RAZ/WI and not listed);
 // without FEAT_DoPD also any IMPLEMENTATION DEFINED register of that kind. Set per vCPU by

@@ -259,6 +259,20 @@ constexpr bool is_powerdown_debug_register(SysRegEncoding encoding) noexcept {
          encoding == sysreg::DBGPRCR_EL1;
 }
 
+// The debug registers MDCR_EL2.TDA traps at EL1 and EL0 (Arm ARM D19.2, MDCR_EL2.TDA: "those
+// debug System registers that are not trapped by MDCR_EL2.TDRA or MDCR_EL2.TDOSA"): MDSCR_EL1,
+// MDCCINT_EL1, DBGBVR/DBGBCR/DBGWVR/DBGWCR<n>_EL1, the claim tags, DBGAUTHSTATUS_EL1,
+// OSDTRRX/OSDTRTX/OSECCR_EL1 (op1 = 0) and the debug communications channel MDCCSR_EL0,
+// DBGDTR_EL0, DBGDTRRX/TX_EL0 (op1 = 3). Not the rest of the op0 == 0b10 space: the trace
+// registers (op1 = 1) are CPTR_EL2.TTA's, DBGVCR32_EL2 (op1 = 4) is EL2's own, MDRAR_EL1 is
+// MDCR_EL2.TDRA's and the powerdown debug registers are MDCR_EL2.TDOSA's.
+inline constexpr unsigned kDebugOp1El1 = 0;  // op1 of the EL1 debug registers
+inline constexpr unsigned kDebugOp1El0 = 3;  // op1 of the EL0-accessible ones (the DCC)
+constexpr bool is_trapped_by_debug_access_trap(SysRegEncoding encoding) noexcept {
+  return is_debug_register(encoding) && (encoding.op1() == kDebugOp1El1 || encoding.op1() == kDebugOp1El0) &&
+         encoding != sysreg::MDRAR_EL1 && !is_powerdown_debug_register(encoding);
+}
+
 // The Performance Monitors registers: op0 = 3 with CRn = 9, CRm = 12..14 (op1 = 0 or 3),
 // and the event counter/type block CRn = 14, CRm = 8..15 (op1 = 3).
 constexpr bool is_pmu_register(SysRegEncoding encoding) noexcept {
