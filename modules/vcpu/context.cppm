@@ -105,16 +105,26 @@ inline void save_pointer_auth_keys(PointerAuthKeys& keys) noexcept { detail::sav
 inline void restore_pointer_auth_keys(const PointerAuthKeys& keys) noexcept { detail::restore_keys(keys); }
 
 // The hardware breakpoints and watchpoints (Arm ARM D2.8 "Breakpoint exceptions", D2.9
-// "Watchpoint exceptions"): EL1 state a guest programs directly, since MDCR_EL2.TDA leaves
-// its debug register accesses untrapped. Without switching, vCPUs sharing a CPU would read
-// each other's values, and a breakpoint one guest enabled would fire in another that sets
-// MDSCR_EL1.MDE. A CPU has 2-16 of each (ID_AA64DFR0_EL1.BRPs and WRPs, count minus one,
+// "Watchpoint exceptions"): EL1 state a guest programs directly once VCpu has switched them
+// in (MDCR_EL2.TDA clear). Without switching, vCPUs sharing a CPU would read each other's
+// values, and a breakpoint one guest enabled would fire in another that sets
+// MDSCR_EL1.MDE. VCpu switches them lazily (VCpuConfig::switch_debug_registers_on_first_use).
+// A CPU has 2-16 of each (ID_AA64DFR0_EL1.BRPs and WRPs, count minus one,
 // Arm ARM D19.2); DBGBVR<n>_EL1 and the others beyond that count are UNDEFINED (D19.3), so
 // save and restore stop at the count. The fields count 16 at most; the further banks of
 // FEAT_Debugv8p9 (selected by MDSELR_EL1) need MDCR_EL2.EBWE, which the library leaves 0,
 // and are not switched.
 inline constexpr unsigned kMaxBreakpoints = 16;
 inline constexpr unsigned kMaxWatchpoints = 16;
+
+// MDSCR_EL1 fields (Arm ARM D19.3, MDSCR_EL1).
+namespace mdscr {
+// Monitor debug events: enables Breakpoint, Watchpoint and Vector Catch exceptions, at EL0 as
+// at EL1. With it clear no breakpoint or watchpoint generates an exception, whatever
+// DBGBCR<n>_EL1.E and DBGWCR<n>_EL1.E say (Arm ARM D2 "Breakpoint exceptions", "Watchpoint exceptions"; the
+// pseudocode AArch64.CheckBreakpoint and AArch64.CheckWatchpoint require MDSCR_EL1.MDE == '1').
+inline constexpr std::uint64_t kMde = 1ull << 15;
+}  // namespace mdscr
 
 // One breakpoint (DBGBVR<n>_EL1, DBGBCR<n>_EL1) or watchpoint (DBGWVR<n>_EL1,
 // DBGWCR<n>_EL1): the address to match and its control register (bit 0, E, enables it).

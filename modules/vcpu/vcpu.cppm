@@ -67,6 +67,14 @@ struct VCpuConfig {
   // stays as the host left it. Off: the guest uses the hardware's registers, shared with every
   // vCPU and the host on that CPU.
   bool emulate_os_lock = true;
+  // Switch the breakpoints and watchpoints (DebugState) lazily, as KVM does: load() leaves
+  // them off the CPU and sets MDCR_EL2.TDA, so that the guest's first access to a debug
+  // register (is_trapped_by_debug_access_trap) traps; run() then moves them onto the CPU,
+  // clears TDA and lets the guest re-execute that access; put() saves them only after that.
+  // A guest that never touches the debug registers costs load()/put() nothing for them. A
+  // vCPU whose MDSCR_EL1.MDE is set gets them at load() (see load()). Off: load() and put()
+  // move them every time and TDA stays clear.
+  bool switch_debug_registers_on_first_use = true;
   // Use the GICv3 list registers for virtual interrupts (needs GIC system registers).
   bool virtual_gic = true;
   // How the vCPU treats SMCCC calls (HVC #0, SMC #0): arm.smc answers architecture and
@@ -110,13 +118,34 @@ class VCpu {
   VCpu(const VCpu&) = delete;
   VCpu& operator=(const VCpu&) = delete;
 
-  // Puts this vCPU's state on the physical CPU: EL1 system registers, FP/SIMD, hardware
-  // breakpoints and watchpoints, virtual timer, virtual GIC interface, stage 2 and the
-  // trap configuration. Call before run() and whenever another vCPU ran on this CPU since
-  // put().
+  // Puts this vCPU's state on the physical CPU: EL1 system registers, FP/SIMD, virtual timer,
+  // virtual GIC interface, stage 2 and the trap configuration, and the hardware breakpoints
+  // and watchpoints unless they can wait for the guest's first debug register access
+  // (VCpuConfig::switch_debug_registers_on_first_use). Call before run() and whenever
+  // another vCPU ran on this CPU since put().
+  //
+  // Why a guest may run with another vCPU's (or the host's) breakpoints and watchpoints
+  // still on the CPU: they can only reach it as exceptions or as register values.
+  //  - Exceptions. A Breakpoint or Watchpoint exception needs MDSCR_EL1.MDE == 1, at EL0 as at
+  //    EL1 (Arm ARM D2 "Breakpoint exceptions", "Watchpoint exceptions"; "Enabling debug
+  //    exceptions from the current Exception level" adds KDE and PSTATE.D only for the EL
+  //    the exceptions are taken to, EL1 here, and the guest's EL0 is enabled below it).
+  //    MDSCR_EL1 is in el1_, restored above before the guest runs: MDE is the guest's own.
+  //    So the debug registers wait only while it is 0. Once the guest sets it (its MSR
+  //    MDSCR_EL1 traps under TDA and switches them in first), it stays set across put() and
+  //    load(), and load() then restores them at once, as KVM does for MDE or KDE. Software
+  //    step (MDSCR_EL1.SS with PSTATE.SS, D2 "Software Step exceptions") uses no breakpoint
+  //    or watchpoint register: both are the guest's own. Vector Catch exceptions exist only
+  //    when EL1 uses AArch32 (D2 "Vector Catch exceptions"), which a vCPU never does.
+  //  - Values. Every MRS and MSR of a breakpoint or watchpoint register traps under
+  //    MDCR_EL2.TDA (D19.2) until this vCPU's are on the CPU; TDA is cleared only after that.
+  // The OS lock, OS double lock and DBGPRCR_EL1 are not TDA's (they are TDOSA's, emulated
+  // from debug_ either way), nor is MDRAR_EL1 (TDRA).
   void load() noexcept {
     restore_el1_context(el1_);
-    restore_debug_state(debug_, debug_counts_);
+    debug_registers_on_cpu_ =
+        !config_.switch_debug_registers_on_first_use || (el1_.at<SysReg::MDSCR_EL1>() & mdscr::kMde) != 0;
+    if (debug_registers_on_cpu_) restore_debug_state(debug_, debug_counts_);
     if (pointer_auth_) restore_pointer_auth_keys(keys_);
     if (fpsimd_present_) restore_fpsimd(fpsimd_);
     if (virtual_gic_) restore_vgic(vgic_, list_registers_);
@@ -125,15 +154,21 @@ class VCpu {
     const std::uint64_t cnthctl = read_sysreg<SysReg::CNTHCTL_EL2>();
     write_sysreg<SysReg::CNTHCTL_EL2>(config_.physical_timer_passthrough ? cnthctl | cnthctl::kEl1pcen
                                                                          : cnthctl & ~cnthctl::kEl1pcen);
-    const std::uint64_t mdcr = read_sysreg<SysReg::MDCR_EL2>();
-    write_sysreg<SysReg::MDCR_EL2>(config_.emulate_os_lock ? mdcr | mdcr::kTdosa : mdcr & ~mdcr::kTdosa);
+    std::uint64_t mdcr = read_sysreg<SysReg::MDCR_EL2>() & ~(mdcr::kTdosa | mdcr::kTda);
+    if (config_.emulate_os_lock) mdcr |= mdcr::kTdosa;
+    if (!debug_registers_on_cpu_) mdcr |= mdcr::kTda;
+    write_sysreg<SysReg::MDCR_EL2>(mdcr);
     instruction_barrier();
     loaded_ = true;
   }
   // Takes this vCPU's state off the physical CPU, so another vCPU can load().
   void put() noexcept {
     save_el1_context(el1_);
-    save_debug_state(debug_, debug_counts_);
+    // Breakpoints and watchpoints the guest never reached since load() are still only in
+    // debug_. MDCR_EL2.TDA, whatever it is now, is set again by the next load() (EL2 code is
+    // not affected by it: it traps EL1 and EL0 accesses only).
+    if (debug_registers_on_cpu_) save_debug_state(debug_, debug_counts_);
+    debug_registers_on_cpu_ = false;
     if (pointer_auth_) save_pointer_auth_keys(keys_);
     if (fpsimd_present_) save_fpsimd(fpsimd_);
     if (virtual_gic_) save_vgic(vgic_, list_registers_);
@@ -225,9 +260,12 @@ class VCpu {
   const GuestRegisters& registers() const noexcept { return regs_; }
   El1Context& el1() noexcept { return el1_; }
   FpSimdState& fpsimd() noexcept { return fpsimd_; }
-  // The guest's breakpoints and watchpoints, kept here by put() (on the CPU while loaded),
-  // and its emulated OS lock and DBGPRCR_EL1 (always here).
+  // The guest's breakpoints and watchpoints, kept here by put() (on the CPU while loaded and
+  // debug_registers_on_cpu()), and its emulated OS lock and DBGPRCR_EL1 (always here).
   DebugState& debug_registers() noexcept { return debug_; }
+  // Whether this vCPU's breakpoints and watchpoints are on the CPU (MDCR_EL2.TDA clear): from
+  // load() or the guest's first debug register access since, until put().
+  bool debug_registers_on_cpu() const noexcept { return debug_registers_on_cpu_; }
   const DebugRegisterCounts& debug_register_counts() const noexcept { return debug_counts_; }
   PointerAuthKeys& pointer_auth_keys() noexcept { return keys_; }
   const VCpuConfig& config() const noexcept { return config_; }
@@ -264,16 +302,36 @@ class VCpu {
     }
   }
 
-  // Trapped system register accesses the vCPU answers itself: ID registers (filtered) and
-  // the OS lock, double lock and DBGPRCR_EL1 (emulated). Out of line, like the calls: the
+  // Trapped system register accesses the vCPU answers itself: ID registers (filtered), the
+  // OS lock, double lock and DBGPRCR_EL1 (emulated), and the first debug register access
+  // while the breakpoints and watchpoints are off the CPU. Out of line, like the calls: the
   // loop keeps one test per exit type, so no other exit pays for these.
   [[gnu::noinline]] bool answer_system_register_internally() noexcept {
     if (auto* read = current_.get_if<SysRegRead>()) {
       if (config_.hide_unswitched_features && is_feature_id_register(read->encoding))
         return answer_id_register_read();
-      return config_.emulate_os_lock && is_debug_register(read->encoding) && answer_powerdown_debug_read();
+      if (!is_debug_register(read->encoding)) return false;
+      if (switch_in_debug_registers(read->encoding)) return true;
+      return config_.emulate_os_lock && answer_powerdown_debug_read();
     }
-    return answer_powerdown_debug_write();
+    const SysRegWrite& write = current_.as<SysRegWrite>();
+    return switch_in_debug_registers(write.encoding) || answer_powerdown_debug_write();
+  }
+
+  // An access MDCR_EL2.TDA trapped because this vCPU's breakpoints and watchpoints are not on
+  // the CPU (see load()): puts them there, stops trapping, and resumes the guest at the same
+  // instruction, which now runs against its own values. No completion: the preferred return
+  // address of a trapped MRS/MSR is the instruction itself (Arm ARM D1 "Preferred exception
+  // return address"). A vCPU takes at most one such trap between load() and put(): TDA
+  // stays clear after it, so the re-executed access cannot come back here (a trap it takes
+  // for another reason, such as TDOSA, is answered as usual).
+  bool switch_in_debug_registers(SysRegEncoding encoding) noexcept {
+    if (debug_registers_on_cpu_ || !is_trapped_by_debug_access_trap(encoding)) return false;
+    restore_debug_state(debug_, debug_counts_);
+    write_sysreg<SysReg::MDCR_EL2>(read_sysreg<SysReg::MDCR_EL2>() & ~mdcr::kTda);
+    instruction_barrier();  // the new values and TDA in effect before the guest re-executes
+    debug_registers_on_cpu_ = true;
+    return true;
   }
 
   // A trapped read of an ID register (HCR_EL2.TID3): answered here, filtered.
@@ -450,6 +508,7 @@ class VCpu {
   FpSimdState fpsimd_;
   DebugState debug_;
   DebugRegisterCounts debug_counts_;
+  bool debug_registers_on_cpu_ = false;
   PointerAuthKeys keys_;
   bool pointer_auth_ = false;
   bool fpsimd_present_ = false;

@@ -346,21 +346,23 @@ TEST_CASE("the breakpoint and watchpoint counts come from ID_AA64DFR0_EL1") {
   CHECK(fresh.watchpoints[3].control == 0);
 }
 
-TEST_CASE("breakpoints and watchpoints move with the vCPU, a new vCPU's all disabled") {
+TEST_CASE("switched eagerly, breakpoints and watchpoints move with load()/put(), a new vCPU's all disabled") {
   set(arm::SysReg::ID_AA64DFR0_EL1, dfr0(2, 3));
   // The host's (or a previous vCPU's) values: a new vCPU must not see them.
   set(arm::SysReg::DBGBVR0_EL1, 0x4848'0000);
   set(arm::SysReg::DBGBCR1_EL1, 0x1e7);  // enabled
   set(arm::SysReg::DBGWCR2_EL1, 0x1ff);  // enabled
   set(arm::SysReg::MDCCINT_EL1, 1u << 30);
-  arm::VCpu a{{.entry = 0x1000}};
-  arm::VCpu b{{.entry = 0x2000}};
+  arm::VCpu a{{.entry = 0x1000, .switch_debug_registers_on_first_use = false}};
+  arm::VCpu b{{.entry = 0x2000, .switch_debug_registers_on_first_use = false}};
   CHECK(a.debug_register_counts().breakpoints == 2);
   CHECK(a.debug_register_counts().watchpoints == 3);
   b.debug_registers().breakpoints[1] = {.value = 0xb000, .control = 0x1e5};
   b.debug_registers().watchpoints[2] = {.value = 0xb008, .control = 0x1fb};
 
   a.load();
+  CHECK(a.debug_registers_on_cpu());
+  CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTda) == 0);  // the guest's accesses do not trap
   CHECK(hw(arm::SysReg::DBGBVR0_EL1) == 0);
   CHECK(hw(arm::SysReg::DBGBCR1_EL1) == 0);
   CHECK(hw(arm::SysReg::DBGWCR2_EL1) == 0);
@@ -407,7 +409,7 @@ TEST_CASE("breakpoints and watchpoints beyond the CPU's count are never touched"
   for (arm::SysReg bank : kBanks)
     for (unsigned n = 0; n < 16; ++n) set(nth(bank, n), kUntouched);
 
-  arm::VCpu vcpu{{.entry = 0x1000}};
+  arm::VCpu vcpu{{.entry = 0x1000, .switch_debug_registers_on_first_use = false}};
   // What the hypervisor sets where the CPU has no register stays in the vCPU.
   vcpu.debug_registers().breakpoints[2] = {.value = 0x2000, .control = 1};
   vcpu.debug_registers().watchpoints[15] = {.value = 0x3000, .control = 1};
@@ -462,7 +464,7 @@ TEST_CASE("the OS lock, OS double lock and DBGPRCR_EL1 trap (MDCR_EL2.TDOSA) and
   set(arm::SysReg::MDCR_EL2, arm::mdcr::kTpm);
   arm::VCpu vcpu{{.entry = 0x1000}};
   vcpu.load();
-  CHECK(hw(arm::SysReg::MDCR_EL2) == (arm::mdcr::kTpm | arm::mdcr::kTdosa));
+  CHECK(hw(arm::SysReg::MDCR_EL2) == (arm::mdcr::kTpm | arm::mdcr::kTdosa | arm::mdcr::kTda));
   std::uint64_t fresh = 0, unlocked = 0, relocked = 0, power = 0, double_lock = 0, pc = 0;
   scripted::set_script({
       mrs(arm::sysreg::OSLSR_EL1, 2),
@@ -567,4 +569,173 @@ TEST_CASE("the guest's ID_AA64DFR0_EL1 reports no OS double lock") {
         kDoubleLockField);
   CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106) & ~kDoubleLockField) ==
         0x1030'5106);
+}
+
+namespace {
+constexpr arm::SysReg kDebugRegisterBanks[] = {arm::SysReg::DBGBVR0_EL1, arm::SysReg::DBGBCR0_EL1,
+                                               arm::SysReg::DBGWVR0_EL1, arm::SysReg::DBGWCR0_EL1};
+arm::SysReg bank_register(arm::SysReg bank, unsigned n) {
+  return static_cast<arm::SysReg>(static_cast<unsigned>(bank) + n);
+}
+// What another vCPU or the host left in every breakpoint and watchpoint register.
+constexpr std::uint64_t kOtherOwner = 0x4848'0000;
+void fill_debug_registers(std::uint64_t value) {
+  for (arm::SysReg bank : kDebugRegisterBanks)
+    for (unsigned n = 0; n < arm::kMaxBreakpoints; ++n) set(bank_register(bank, n), value);
+}
+bool debug_registers_hold(std::uint64_t value) {
+  for (arm::SysReg bank : kDebugRegisterBanks)
+    for (unsigned n = 0; n < arm::kMaxBreakpoints; ++n)
+      if (hw(bank_register(bank, n)) != value) return false;
+  return true;
+}
+}  // namespace
+
+TEST_CASE("MDCR_EL2.TDA traps exactly the debug registers it covers") {
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::MDSCR_EL1));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::MDCCINT_EL1));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::DBGBVRn_EL1(15)));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::DBGWCRn_EL1(0)));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::DBGCLAIMSET_EL1));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::DBGAUTHSTATUS_EL1));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::OSECCR_EL1));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::MDCCSR_EL0));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::DBGDTR_EL0));
+  // TDOSA's, TDRA's, trace (CPTR_EL2.TTA: TRCPRGCTLR_EL1), EL2's own (DBGVCR32_EL2), not debug.
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::sysreg::OSLAR_EL1));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::sysreg::OSLSR_EL1));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::sysreg::OSDLR_EL1));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::sysreg::DBGPRCR_EL1));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::sysreg::MDRAR_EL1));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::SysRegEncoding{2, 1, 0, 1, 0}));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::SysRegEncoding{2, 4, 0, 7, 0}));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::sysreg::PMCR_EL0));
+}
+
+TEST_CASE("a vCPU whose guest leaves the debug registers alone: load() and put() never touch them") {
+  set(arm::SysReg::ID_AA64DFR0_EL1, dfr0(arm::kMaxBreakpoints, arm::kMaxWatchpoints));
+  set(arm::SysReg::MDCR_EL2, arm::mdcr::kTpm);
+  fill_debug_registers(kOtherOwner);
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  vcpu.debug_registers().breakpoints[1] = {.value = 0xa000, .control = 0x1e7};
+  vcpu.load();
+  CHECK_FALSE(vcpu.debug_registers_on_cpu());
+  CHECK(hw(arm::SysReg::MDCR_EL2) == (arm::mdcr::kTpm | arm::mdcr::kTdosa | arm::mdcr::kTda));
+  CHECK(debug_registers_hold(kOtherOwner));
+  scripted::set_script({hvc(1, 0)});
+  run_until_hvc(vcpu, 1);
+  vcpu.put();
+  CHECK(debug_registers_hold(kOtherOwner));
+  CHECK(vcpu.debug_registers().breakpoints[1].value == 0xa000);  // not read from the CPU
+  CHECK(vcpu.debug_registers().breakpoints[1].control == 0x1e7);
+  CHECK(vcpu.debug_registers().breakpoints[0].value == 0);
+  fill_debug_registers(0);
+  set(arm::SysReg::MDCR_EL2, 0);
+  set(arm::SysReg::ID_AA64DFR0_EL1, 0);
+}
+
+TEST_CASE(
+    "the first trapped debug register access switches the vCPU's own in, inside run(), and the guest "
+    "re-executes it") {
+  set(arm::SysReg::ID_AA64DFR0_EL1, dfr0(2, 3));
+  set(arm::SysReg::MDCR_EL2, arm::mdcr::kTpm);
+  fill_debug_registers(kOtherOwner);
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  vcpu.debug_registers().breakpoints[1] = {.value = 0xa000, .control = 0x1e7};
+  vcpu.debug_registers().watchpoints[2] = {.value = 0xa008, .control = 0x1ff};
+  vcpu.load();
+  std::uint64_t pc_again = 0, mdcr_again = 0, value_again = 0;
+  scripted::set_script({
+      mrs(arm::sysreg::DBGBVRn_EL1(1), 2),  // trapped: TDA
+      [&](arm::GuestRegisters& regs) {      // the same MRS, now untrapped
+        pc_again = regs.pc;
+        mdcr_again = hw(arm::SysReg::MDCR_EL2);
+        value_again = hw(arm::SysReg::DBGBVR1_EL1);
+        regs.pc += 4;
+        set(arm::SysReg::DBGWCR2_EL1, 0x1fb);  // the guest programs its watchpoint
+        return hvc(1, 0)(regs);
+      },
+  });
+  run_until_hvc(vcpu, 1);
+  CHECK(pc_again == 0x1000);  // no completion: the guest re-executed the access
+  CHECK(mdcr_again == (arm::mdcr::kTpm | arm::mdcr::kTdosa));
+  CHECK(value_again == 0xa000);
+  CHECK(vcpu.exit_count() == 2);
+  CHECK(vcpu.debug_registers_on_cpu());
+  // Only the CPU's two breakpoints and three watchpoints were restored.
+  CHECK(hw(arm::SysReg::DBGBCR1_EL1) == 0x1e7);
+  CHECK(hw(arm::SysReg::DBGWVR2_EL1) == 0xa008);
+  CHECK(hw(arm::SysReg::DBGBVR0_EL1) == 0);
+  CHECK(hw(arm::SysReg::DBGBVR2_EL1) == kOtherOwner);
+  CHECK(hw(arm::SysReg::DBGWVR3_EL1) == kOtherOwner);
+
+  // put() of a vCPU whose registers are on the CPU saves them; the next load() traps again.
+  vcpu.put();
+  CHECK_FALSE(vcpu.debug_registers_on_cpu());
+  CHECK(vcpu.debug_registers().watchpoints[2].control == 0x1fb);
+  CHECK(vcpu.debug_registers().breakpoints[1].value == 0xa000);
+  fill_debug_registers(kOtherOwner);
+  vcpu.load();
+  CHECK_FALSE(vcpu.debug_registers_on_cpu());
+  CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTda) != 0);
+  CHECK(debug_registers_hold(kOtherOwner));
+
+  // A write traps the same way: MSR MDSCR_EL1 re-executes against the vCPU's own registers.
+  const std::uint64_t pc_msr = vcpu.registers().pc;
+  std::uint64_t pc_write = 0;
+  scripted::set_script({
+      msr(arm::sysreg::MDSCR_EL1, 3, 0),
+      [&](arm::GuestRegisters& regs) {
+        pc_write = regs.pc;
+        value_again = hw(arm::SysReg::DBGWCR2_EL1);
+        return hvc(2, 0)(regs);
+      },
+  });
+  run_until_hvc(vcpu, 2);
+  CHECK(pc_write == pc_msr);
+  CHECK(value_again == 0x1fb);
+  vcpu.put();
+  fill_debug_registers(0);
+  set(arm::SysReg::MDCR_EL2, 0);
+  set(arm::SysReg::ID_AA64DFR0_EL1, 0);
+}
+
+TEST_CASE("the OS lock registers are emulated without switching the breakpoints and watchpoints in") {
+  set(arm::SysReg::ID_AA64DFR0_EL1, dfr0(2, 2));
+  fill_debug_registers(kOtherOwner);
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  vcpu.load();
+  scripted::set_script({mrs(arm::sysreg::OSLSR_EL1, 2), msr(arm::sysreg::OSLAR_EL1, 1, 0), hvc(1, 0)});
+  run_until_hvc(vcpu, 1);
+  CHECK_FALSE(vcpu.debug_registers_on_cpu());
+  CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTda) != 0);
+  CHECK(debug_registers_hold(kOtherOwner));
+  CHECK_FALSE(vcpu.debug_registers().os_lock_locked);
+  vcpu.put();
+  fill_debug_registers(0);
+  set(arm::SysReg::MDCR_EL2, 0);
+  set(arm::SysReg::ID_AA64DFR0_EL1, 0);
+}
+
+TEST_CASE("a vCPU whose MDSCR_EL1.MDE is set gets its breakpoints and watchpoints at load()") {
+  // With MDE set another owner's enabled breakpoint could fire in this guest without any
+  // access of its own trapping first: load() cannot wait.
+  set(arm::SysReg::ID_AA64DFR0_EL1, dfr0(2, 2));
+  fill_debug_registers(kOtherOwner);
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  vcpu.el1().at<arm::SysReg::MDSCR_EL1>() = arm::mdscr::kMde;
+  vcpu.debug_registers().breakpoints[0] = {.value = 0xb000, .control = 0x1e7};
+  vcpu.load();
+  CHECK(vcpu.debug_registers_on_cpu());
+  CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTda) == 0);
+  CHECK(hw(arm::SysReg::DBGBVR0_EL1) == 0xb000);
+  CHECK(hw(arm::SysReg::DBGBCR0_EL1) == 0x1e7);
+  CHECK(hw(arm::SysReg::DBGWCR1_EL1) == 0);
+  set(arm::SysReg::DBGBVR1_EL1, 0xb004);  // the guest, untrapped
+  vcpu.put();
+  CHECK(vcpu.debug_registers().breakpoints[1].value == 0xb004);
+  fill_debug_registers(0);
+  set(arm::SysReg::MDSCR_EL1, 0);
+  set(arm::SysReg::MDCR_EL2, 0);
+  set(arm::SysReg::ID_AA64DFR0_EL1, 0);
 }

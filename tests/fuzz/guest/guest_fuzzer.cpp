@@ -333,6 +333,7 @@ class Fuzzer {
             .trap_wfe = rng.percent(30),
             .physical_timer_passthrough = rng.percent(20),
             .emulate_os_lock = rng.percent(80),
+            .switch_debug_registers_on_first_use = rng.percent(80),
             .calls = policies_.pick(rng)};
   }
 
@@ -388,9 +389,11 @@ class Fuzzer {
     if (now.vbar != baseline_.el2.vbar) return fail(exit, "VBAR_EL2 changed: 0x%" PRIx64, now.vbar);
     if (now.hcr != vcpu.hcr())
       return fail(exit, "HCR_EL2 is 0x%" PRIx64 ", not the vCPU's 0x%" PRIx64, now.hcr, vcpu.hcr());
-    // TDOSA is the vCPU's own (VCpuConfig::emulate_os_lock, set by load()).
-    const uint64_t expected_mdcr = vcpu.config().emulate_os_lock ? baseline_.el2.mdcr | arm::mdcr::kTdosa
-                                                                 : baseline_.el2.mdcr & ~arm::mdcr::kTdosa;
+    // TDOSA is the vCPU's own (VCpuConfig::emulate_os_lock, set by load()); TDA is set while
+    // its breakpoints and watchpoints are off the CPU (VCpuConfig::switch_debug_registers_on_first_use).
+    uint64_t expected_mdcr = baseline_.el2.mdcr & ~(arm::mdcr::kTdosa | arm::mdcr::kTda);
+    if (vcpu.config().emulate_os_lock) expected_mdcr |= arm::mdcr::kTdosa;
+    if (!vcpu.debug_registers_on_cpu()) expected_mdcr |= arm::mdcr::kTda;
     if (now.mdcr != expected_mdcr) return fail(exit, "MDCR_EL2 changed: 0x%" PRIx64, now.mdcr);
     if (now.cptr != baseline_.el2.cptr) return fail(exit, "CPTR_EL2 changed: 0x%" PRIx64, now.cptr);
     if (now.vtcr != baseline_.el2.vtcr) return fail(exit, "VTCR_EL2 changed: 0x%" PRIx64, now.vtcr);
