@@ -133,7 +133,9 @@ class VCpu {
   //    MDSCR_EL1 is in el1_, restored above before the guest runs: MDE is the guest's own.
   //    So the debug registers wait only while it is 0. Once the guest sets it (its MSR
   //    MDSCR_EL1 traps under TDA and switches them in first), it stays set across put() and
-  //    load(), and load() then restores them at once, as KVM does for MDE or KDE. Software
+  //    load(), and load() then restores them at once, as KVM does for MDE or KDE: a guest
+  //    that enabled breakpoints and touches no debug register after the switch would
+  //    otherwise take another owner's and miss its own (qemu_isolation_breakpoints). Software
   //    step (MDSCR_EL1.SS with PSTATE.SS, D2 "Software Step exceptions") uses no breakpoint
   //    or watchpoint register: both are the guest's own. Vector Catch exceptions exist only
   //    when EL1 uses AArch32 (D2 "Vector Catch exceptions"), which a vCPU never does.
