@@ -325,7 +325,8 @@ class VCpu {
            (config_.emulate_os_lock && answer_powerdown_debug_read());
   }
   [[gnu::noinline]] bool answer_debug_register_write() noexcept {
-    return switch_in_debug_registers(current_.as<SysRegWrite>().encoding) || answer_powerdown_debug_write();
+    return switch_in_debug_registers(current_.as<SysRegWrite>().encoding) ||
+           (config_.emulate_os_lock && answer_powerdown_debug_write());
   }
 
   // An access MDCR_EL2.TDA trapped because this vCPU's breakpoints and watchpoints are not on
@@ -353,23 +354,19 @@ class VCpu {
   }
 
   // A trapped access to the OS lock, double lock or DBGPRCR_EL1 (MDCR_EL2.TDOSA): answered
-  // here from this vCPU's DebugState. An access the register does not allow (MRS OSLAR_EL1,
-  // MSR OSLSR_EL1) goes to the hypervisor, whose default is UNDEF.
+  // here from this vCPU's DebugState. Any other register, and an access the register does
+  // not allow (MRS OSLAR_EL1, MSR OSLSR_EL1), goes to the hypervisor, whose default is UNDEF.
   bool answer_powerdown_debug_read() noexcept {
     SysRegRead& read = current_.as<SysRegRead>();
     std::uint64_t value = 0;
-    if (!is_powerdown_debug_register(read.encoding) ||
-        !read_powerdown_debug_register(read.encoding, debug_, value))
-      return false;
+    if (!read_powerdown_debug_register(read.encoding, debug_, value)) return false;
     read.complete(value);
     complete(regs_, read);
     return true;
   }
   bool answer_powerdown_debug_write() noexcept {
     SysRegWrite& write = current_.as<SysRegWrite>();
-    if (!config_.emulate_os_lock || !is_powerdown_debug_register(write.encoding) ||
-        !write_powerdown_debug_register(write.encoding, write.value, debug_))
-      return false;
+    if (!write_powerdown_debug_register(write.encoding, write.value, debug_)) return false;
     complete(regs_, write);
     return true;
   }

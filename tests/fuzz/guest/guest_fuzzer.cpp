@@ -210,6 +210,22 @@ extern "C" void guest_fuzz_step(void* context) {
   run.current = run.iterator() == run.exits.end() ? nullptr : &*run.iterator();
 }
 
+// Where things are for the program generator: the guest's window and the hypervisor's
+// own addresses, which the guest may use as IPAs (none is mapped for it).
+guest_fuzz::Layout guest_layout() {
+  return {.code = kGuestBase + kCodeOffset,
+          .data = kGuestBase + kDataOffset,
+          .data_size = kDataSize,
+          .read_only = kGuestBase + kReadOnlyOffset,
+          .read_only_size = kPage,
+          .no_execute = kGuestBase + kNoExecuteOffset,
+          .unmapped = kGuestBase + kGuestRamSize,
+          .hypervisor = reinterpret_cast<uint64_t>(__image_start),
+          .hypervisor_size = static_cast<uint64_t>(__image_end - __image_start),
+          .secret = reinterpret_cast<uint64_t>(secret),
+          .stage2_tables = reinterpret_cast<uint64_t>(stage2_pages)};
+}
+
 class Fuzzer {
  public:
   Fuzzer(const Options& options, arm::PerCpu& cpu, arm::PhysicalGic& gic, uint64_t vttbr)
@@ -233,7 +249,7 @@ class Fuzzer {
     statistics_.instructions += instructions;
 
     arm::VCpu& vcpu = *new (vcpu_storage_) arm::VCpu(vcpu_config(rng));
-    guest_fuzz::ProgramGenerator values(rng, layout());
+    guest_fuzz::ProgramGenerator values(rng, layout_);
     for (auto& x : vcpu.registers().x) x = values.value();
     vcpu.el1().at<arm::SysReg::VBAR_EL1>() = kGuestBase + kVectorsOffset;
     vcpu.el1().at<arm::SysReg::TPIDR_EL1>() = done_address_;
@@ -285,20 +301,6 @@ class Fuzzer {
   const Statistics& statistics() const { return statistics_; }
 
  private:
-  guest_fuzz::Layout layout() const {
-    return {.code = kGuestBase + kCodeOffset,
-            .data = kGuestBase + kDataOffset,
-            .data_size = kDataSize,
-            .read_only = kGuestBase + kReadOnlyOffset,
-            .read_only_size = kPage,
-            .no_execute = kGuestBase + kNoExecuteOffset,
-            .unmapped = kGuestBase + kGuestRamSize,
-            .hypervisor = reinterpret_cast<uint64_t>(__image_start),
-            .hypervisor_size = static_cast<uint64_t>(__image_end - __image_start),
-            .secret = reinterpret_cast<uint64_t>(secret),
-            .stage2_tables = reinterpret_cast<uint64_t>(stage2_pages)};
-  }
-
   // Fresh guest RAM: the vectors, a program, random data.
   unsigned load_program(Rng& rng) {
     memset(guest_ram, 0, sizeof guest_ram);
@@ -307,8 +309,7 @@ class Fuzzer {
       const uint64_t word = rng.next();
       memcpy(guest_ram + offset, &word, sizeof word);
     }
-    const guest_fuzz::Layout where = layout();
-    guest_fuzz::ProgramGenerator generator(rng, where);
+    guest_fuzz::ProgramGenerator generator(rng, layout_);
     guest_fuzz::ProgramWriter writer(reinterpret_cast<uint32_t*>(guest_ram + kCodeOffset), kCodeSize / 4,
                                      kGuestBase + kCodeOffset);
     const size_t done = generator.generate(writer, 8 + rng.below(57));
@@ -462,6 +463,7 @@ class Fuzzer {
   arm::PerCpu& cpu_;
   arm::PhysicalGic& gic_;
   uint64_t vttbr_;
+  const guest_fuzz::Layout layout_ = guest_layout();  // computed once
   HostBaseline baseline_;
   Policies policies_;
   Statistics statistics_;
