@@ -12,7 +12,7 @@ debian_packages=(
   clang-19 lld-19 llvm-19 clang-tools-19 libclang-rt-19-dev clang-format-19 clang-tidy-19
   ninja-build qemu-system-arm doctest-dev libbenchmark-dev python3
   picolibc-aarch64-linux-gnu device-tree-compiler gdb-multiarch cpio fakeroot
-  ca-certificates
+  ca-certificates git mount
 )
 # npm fetches CMake; some machines carry it inside their nodejs package.
 command -v npm >/dev/null 2>&1 || debian_packages+=(npm)
