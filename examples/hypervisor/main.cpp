@@ -276,10 +276,45 @@ struct PendingSgis {
   }
 };
 
+// The physical PL011 is the hypervisor's console; what it receives is the guest's input.
+// Its receive interrupts (DDI 0183 3.3.13 UARTIMSC: RXIM, RTIM) arrive as the physical
+// SPI the guest also knows as its UART's: the guest's GIC driver enables and routes it in
+// the distributor, which it owns, so it reaches the CPU of the vCPU that expects it.
+volatile uint32_t* physical_uart(uint64_t offset) {
+  return reinterpret_cast<volatile uint32_t*>(kUartBase + offset);
+}
+
+void enable_console_input() {
+  *physical_uart(hv::EmulatedPl011::kImsc) =
+      hv::EmulatedPl011::kRxInterrupt | hv::EmulatedPl011::kRxTimeoutInterrupt;
+}
+
+// Moves what the physical UART received into the emulated one, as far as its FIFO takes.
+void receive_console_input() {
+  vm.uart_lock.lock();
+  while ((*physical_uart(hv::EmulatedPl011::kFr) & hv::EmulatedPl011::kFrRxfe) == 0 &&
+         vm.uart.receive(static_cast<char>(*physical_uart(hv::EmulatedPl011::kDr) & 0xff))) {
+  }
+  vm.uart_lock.unlock();
+}
+
+void update_uart_interrupt(arm::VCpu& vcpu) {
+  if (vm.uart.interrupt_pending() && !vcpu.has_virtual_interrupt(kUartIntid))
+    vcpu.inject_interrupt({.intid = kUartIntid});
+}
+
 void forward_physical_interrupt(arm::VCpu& vcpu, arm::PhysicalGic& gic, PendingSgis& sgis) {
   const uint32_t intid = gic.acknowledge();
   if (intid > kMaxIntid) return;  // spurious
   gic.end_of_interrupt(intid);
+  if (intid == kUartIntid) {
+    // Level-sensitive: with the FIFO drained (or the emulated one full, when the physical
+    // line stays high until the guest reads) deactivating it is safe.
+    receive_console_input();
+    gic.deactivate(intid);
+    update_uart_interrupt(vcpu);
+    return;
+  }
   if (intid < 16) {
     // SGIs cannot be linked to their physical source: deactivate here, inject a copy.
     gic.deactivate(intid);
@@ -295,11 +330,6 @@ void forward_physical_interrupt(arm::VCpu& vcpu, arm::PhysicalGic& gic, PendingS
 
 bool in_uart(uint64_t address) {
   return address >= kUartBase && address < kUartBase + hv::EmulatedPl011::kSize;
-}
-
-void update_uart_interrupt(arm::VCpu& vcpu) {
-  if (vm.uart.interrupt_pending() && !vcpu.has_virtual_interrupt(kUartIntid))
-    vcpu.inject_interrupt({.intid = kUartIntid});
 }
 
 // Registers the hypervisor answers itself: the PMU (owned by the host; reads as zero,
@@ -344,6 +374,10 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument) {
       vm.uart_lock.lock();
       read->complete(vm.uart.read(read->address - kUartBase));
       vm.uart_lock.unlock();
+      if (read->address - kUartBase == hv::EmulatedPl011::kDr) {
+        receive_console_input();  // room in the FIFO again: take what waits in the physical one
+        update_uart_interrupt(vcpu);
+      }
     } else if (auto* write = exit.get_if<arm::MmioWrite>(); write != nullptr && in_uart(write->address)) {
       vm.uart_lock.lock();
       vm.uart.write(write->address - kUartBase, write->value);
@@ -393,6 +427,7 @@ int main() {
   printf("hypervisor: EL2 ready, %u CPU(s), %u-bit physical addresses\n", physical_cpus,
          percpu.features().physical_address_bits);
   if (!prepare_vm(physical_cpus)) return 1;
+  enable_console_input();
   set_cpu_state(0, arm::psci::AffinityState::On);
   run_vcpu(0, vm.config.entry, vm.dtb);
   power_off(0, "the boot vCPU turned itself off", 0);

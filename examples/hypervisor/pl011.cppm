@@ -2,10 +2,13 @@
 // guest's console, by trap-and-emulate: its page is left out of the stage-2 map, so every
 // access is an MMIO exit handled here. Output goes to the hypervisor's own console.
 //
-// The model: the transmit FIFO is always empty (output is written at once) and nothing is
-// ever received. So FR says TXFE and RXFE; the transmit interrupt status (RIS.TXRIS) is
-// always raised, and the interrupt line is high while the guest unmasks it (IMSC.TXIM).
-// That is the level-sensitive behaviour of a real PL011 whose FIFO drains instantly.
+// The model: the transmit FIFO is always empty (output is written at once), so FR says
+// TXFE and the transmit interrupt status (RIS.TXRIS) is always raised. Input the
+// hypervisor receives on its own console is passed in with receive() and waits in a
+// 16-entry receive FIFO (the PL011's depth, DDI 0183 2.4.3); while it holds a character
+// the receive interrupt status (RIS.RXRIS) and the receive timeout status (RIS.RTRIS)
+// are raised, as a real PL011 raises one or the other until its FIFO is read empty. The
+// interrupt line is high while a raised status is unmasked (IMSC): level-sensitive.
 module;
 #include <stdint.h>
 export module hv.pl011;
@@ -21,22 +24,25 @@ class EmulatedPl011 {
                             kFbrd = 0x028, kLcrH = 0x02c, kCr = 0x030, kIfls = 0x034, kImsc = 0x038,
                             kRis = 0x03c, kMis = 0x040, kIcr = 0x044, kDmacr = 0x048, kPeriphId0 = 0xfe0;
   // UARTFR bits.
-  static constexpr uint32_t kFrRxfe = 1u << 4, kFrTxfe = 1u << 7;
+  static constexpr uint32_t kFrRxfe = 1u << 4, kFrRxff = 1u << 6, kFrTxfe = 1u << 7;
   // Interrupt bits (IMSC, RIS, MIS, ICR).
-  static constexpr uint32_t kTxInterrupt = 1u << 5;
+  static constexpr uint32_t kRxInterrupt = 1u << 4, kTxInterrupt = 1u << 5, kRxTimeoutInterrupt = 1u << 6;
+  static constexpr unsigned kFifoDepth = 16;
   // PeriphID0-3 and PCellID0-3: part 0x011, designer 0x41 (Arm), revision 3, and the
   // PrimeCell ID 0xB105F00D; the AMBA bus driver identifies the device by them.
   static constexpr uint8_t kIdRegisters[8] = {0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
 
   explicit EmulatedPl011(void (*output)(char)) noexcept : output_(output) {}
 
-  uint64_t read(uint64_t offset) const noexcept {
+  // Reading DR takes a character from the receive FIFO (0 when it is empty).
+  uint64_t read(uint64_t offset) noexcept {
     switch (offset) {
-      case kDr:   // nothing is ever received
-      case kRsr:  // and so no receive error
+      case kDr:
+        return pop_received();
+      case kRsr:  // no receive error is ever recorded
         return 0;
       case kFr:
-        return kFrTxfe | kFrRxfe;
+        return kFrTxfe | (rx_count_ == 0 ? kFrRxfe : 0) | (rx_count_ == kFifoDepth ? kFrRxff : 0);
       case kIlpr:
         return ilpr_;
       case kIbrd:
@@ -100,16 +106,37 @@ class EmulatedPl011 {
     }
   }
 
+  // A character arrived for the guest. False when the receive FIFO is full: like a real
+  // PL011 (which would record an overrun), the character is not stored.
+  bool receive(char c) noexcept {
+    if (rx_count_ == kFifoDepth) return false;
+    rx_fifo_[(rx_head_ + rx_count_) % kFifoDepth] = static_cast<uint8_t>(c);
+    ++rx_count_;
+    return true;
+  }
+
   // The UART's interrupt line (level sensitive).
   bool interrupt_pending() const noexcept { return (raw_status() & imsc_) != 0; }
   uint64_t characters_written() const noexcept { return characters_written_; }
 
  private:
-  uint32_t raw_status() const noexcept { return kTxInterrupt; }
+  uint32_t raw_status() const noexcept {
+    return kTxInterrupt | (rx_count_ != 0 ? kRxInterrupt | kRxTimeoutInterrupt : 0);
+  }
+
+  uint8_t pop_received() noexcept {
+    if (rx_count_ == 0) return 0;
+    const uint8_t c = rx_fifo_[rx_head_];
+    rx_head_ = (rx_head_ + 1) % kFifoDepth;
+    --rx_count_;
+    return c;
+  }
 
   void (*output_)(char);
   uint32_t ilpr_ = 0, ibrd_ = 0, fbrd_ = 0, lcr_h_ = 0, cr_ = 0x300, ifls_ = 0x12, imsc_ = 0, dmacr_ = 0;
   uint64_t characters_written_ = 0;
+  uint8_t rx_fifo_[kFifoDepth] = {};
+  unsigned rx_head_ = 0, rx_count_ = 0;
 };
 
 }  // namespace hv

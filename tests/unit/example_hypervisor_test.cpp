@@ -63,7 +63,7 @@ TEST_CASE("a malformed configuration is rejected with what is wrong and where") 
   CHECK(std::string(error.message) == "initrd= needs initrd_size=");
 }
 
-TEST_CASE("the emulated PL011 transmits at once, never receives, and raises TXIS while unmasked") {
+TEST_CASE("the emulated PL011 transmits at once and raises TXIS while unmasked") {
   static std::string written;
   written.clear();
   hv::EmulatedPl011 uart{[](char c) { written.push_back(c); }};
@@ -84,6 +84,32 @@ TEST_CASE("the emulated PL011 transmits at once, never receives, and raises TXIS
   CHECK(uart.read(0xfe4) == 0x10);
   CHECK(uart.read(0xff0) == 0x0d);
   CHECK(uart.read(0xffc) == 0xb1);
+}
+
+TEST_CASE(
+    "the emulated PL011 queues received characters in a 16-entry FIFO and raises RXIS until it is empty") {
+  using Uart = hv::EmulatedPl011;
+  Uart uart{[](char) {}};
+  uart.write(Uart::kImsc, Uart::kRxInterrupt | Uart::kRxTimeoutInterrupt);
+  CHECK((uart.read(Uart::kFr) & Uart::kFrRxfe) != 0);
+  CHECK_FALSE(uart.interrupt_pending());
+  CHECK(uart.read(Uart::kDr) == 0);  // an empty FIFO reads as 0
+
+  CHECK(uart.receive('h'));
+  CHECK(uart.receive('i'));
+  CHECK((uart.read(Uart::kFr) & Uart::kFrRxfe) == 0);
+  CHECK(uart.interrupt_pending());
+  CHECK(uart.read(Uart::kMis) == (Uart::kRxInterrupt | Uart::kRxTimeoutInterrupt));
+  CHECK(uart.read(Uart::kDr) == 'h');
+  CHECK(uart.read(Uart::kDr) == 'i');
+  CHECK((uart.read(Uart::kFr) & Uart::kFrRxfe) != 0);
+  CHECK_FALSE(uart.interrupt_pending());
+
+  for (unsigned i = 0; i < Uart::kFifoDepth; ++i) CHECK(uart.receive(static_cast<char>('a' + i)));
+  CHECK((uart.read(Uart::kFr) & Uart::kFrRxff) != 0);
+  CHECK_FALSE(uart.receive('!'));  // full: not stored
+  for (unsigned i = 0; i < Uart::kFifoDepth; ++i) CHECK(uart.read(Uart::kDr) == 'a' + i);
+  CHECK((uart.read(Uart::kFr) & Uart::kFrRxfe) != 0);
 }
 
 namespace {
