@@ -89,7 +89,10 @@ inline constexpr std::uint64_t kWriteBackAllocate = 0b01;
 inline constexpr std::uint64_t kInnerShareable = 0b11;
 inline constexpr std::uint64_t kGranule4K = 0b00;
 // The stage-2 layout the library uses: a 39-bit IPA space (T0SZ = 25) whose walk starts
-// at level 1 (SL0 = 1), one 4 KiB root table of 512 x 1 GiB entries.
+// at level 1 (SL0 = 1), one 4 KiB root table of 512 x 1 GiB entries. Walks are inner
+// shareable write-back cacheable (IRGN0/ORGN0/SH0), matching how the tables are written:
+// through EL2's stage 1 map, which makes RAM Normal write-back inner shareable
+// (runtime/el2/mmu.c), so walker and writer agree without cache maintenance.
 inline constexpr unsigned kIpaBits = 39;
 inline constexpr std::uint64_t kSl0StartLevel1 = 0b01;
 }  // namespace vtcr

@@ -73,7 +73,47 @@ constexpr std::uint64_t leaf_attributes(const MemoryAttributes& attributes) noex
   return bits;
 }
 
-enum class MapError : std::uint8_t { None, Unaligned, OutOfRange, AlreadyMapped, OutOfPages };
+enum class MapError : std::uint8_t { None, Unaligned, OutOfRange, AlreadyMapped, OutOfPages, NotAPage };
+
+// The TLB maintenance that changing a live stage-2 entry needs, for one VM (its VTTBR):
+// `invalidate_ipa(vttbr, ipa)` runs after the old entry was made invalid and before the
+// new one is written (break-before-make); `publish()` after the new one is written.
+// Stage2Tlb is the real one (aarch64 builds only); host tests record the calls.
+template <class Tlb>
+concept Stage2TlbMaintenance = requires(Tlb& tlb, std::uint64_t value) {
+  { tlb.invalidate_ipa(value, value) } noexcept;
+  { tlb.publish() } noexcept;
+};
+
+#if defined(__aarch64__)
+// Arm ARM D8.16 "TLB maintenance" and the break-before-make sequence of D8.14 ("Using
+// break-before-make when updating translation table entries"), as KVM's
+// __kvm_tlb_flush_vmid_ipa does it. TLBI IPAS2E1IS and VMALLE1IS act on the VMID in
+// VTTBR_EL2, so the VM's VTTBR is put in place for them and the caller's restored.
+struct Stage2Tlb {
+  void invalidate_ipa(std::uint64_t vttbr, std::uint64_t ipa) const noexcept {
+    std::uint64_t saved;
+    asm volatile("mrs %0, vttbr_el2" : "=r"(saved));
+    asm volatile(
+        "dsb ishst\n"          // the invalid entry is visible to every walker ...
+        "msr vttbr_el2, %0\n"  // ... the VM's VMID is current ...
+        "isb\n"
+        "tlbi ipas2e1is, %1\n"  // ... no CPU holds the stage-2 entry for the IPA ...
+        "dsb ish\n"
+        "tlbi vmalle1is\n"  // ... nor a combined stage 1+2 entry built from it,
+        "dsb ish\n"
+        "isb\n"
+        "msr vttbr_el2, %2\n"
+        "isb\n"
+        :
+        : "r"(vttbr), "r"(ipa >> 12), "r"(saved)  // TLBI IPAS2E1IS: Xt[35:0] = IPA[47:12]
+        : "memory");
+  }
+  // The new entry is visible to every walker before the caller goes on.
+  void publish() const noexcept { asm volatile("dsb ishst\n isb" ::: "memory"); }
+};
+static_assert(Stage2TlbMaintenance<Stage2Tlb>);
+#endif
 
 // Where an IPA leads: the result of a table walk (tests, and hypervisors that need to
 // read guest memory by IPA).
@@ -139,6 +179,36 @@ class Stage2Table {
     return {};
   }
 
+  // Live changes of one 4 KiB page while the VM may run (on any CPU), with
+  // break-before-make (Arm ARM D8.14): the old entry becomes invalid, the TLBs forget it
+  // (`tlb`), and only then is the new one written, so no CPU ever sees two translations
+  // of the IPA at once or a torn entry. NotAPage: the IPA is unmapped (unmap, remap), or
+  // mapped by a block (split it by mapping pages instead). A remap of an IPA that is not
+  // mapped is an ordinary map(): invalid entries are never held in a TLB.
+  template <Stage2TlbMaintenance Tlb>
+  MapError unmap_page(std::uint64_t ipa, Tlb& tlb) noexcept {
+    std::uint64_t* entry = live_page_entry(ipa);
+    if (entry == nullptr) return MapError::NotAPage;
+    __atomic_store_n(entry, std::uint64_t{0}, __ATOMIC_RELAXED);
+    tlb.invalidate_ipa(vttbr(), ipa & ~(kPageSize - 1));
+    return MapError::None;
+  }
+
+  template <Stage2TlbMaintenance Tlb>
+  MapError remap_page(std::uint64_t ipa, std::uint64_t pa, MemoryAttributes attributes, Tlb& tlb) noexcept {
+    if ((ipa | pa) & (kPageSize - 1)) return MapError::Unaligned;
+    std::uint64_t* entry = live_page_entry(ipa);
+    if (entry == nullptr) return MapError::NotAPage;
+    __atomic_store_n(entry, std::uint64_t{0}, __ATOMIC_RELAXED);  // break
+    tlb.invalidate_ipa(vttbr(), ipa);
+    __atomic_store_n(
+        entry,
+        (pa & s2desc::kAddressMask) | leaf_attributes(attributes) | s2desc::kValid | s2desc::kTableOrPage,
+        __ATOMIC_RELAXED);  // make
+    tlb.publish();
+    return MapError::None;
+  }
+
   // VTTBR_EL2: the root table's address and the VMID in bits [63:48] (Arm ARM D19.2).
   std::uint64_t vttbr() const noexcept {
     return reinterpret_cast<std::uint64_t>(root_) | (std::uint64_t{vmid_} << 48);
@@ -151,6 +221,19 @@ class Stage2Table {
   }
   static constexpr unsigned index(std::uint64_t ipa, unsigned level) noexcept {
     return static_cast<unsigned>((ipa >> (12 + 9 * (3 - level))) & (kEntriesPerTable - 1));
+  }
+
+  // The level 3 entry that maps ipa, or nullptr if none does (unmapped, or a block).
+  std::uint64_t* live_page_entry(std::uint64_t ipa) noexcept {
+    if (!valid() || ipa >= (std::uint64_t{1} << kIpaBits)) return nullptr;
+    std::uint64_t* table = root_;
+    for (unsigned level = kStartLevel; level < 3; ++level) {
+      const std::uint64_t descriptor = table[index(ipa, level)];
+      if ((descriptor & s2desc::kValid) == 0 || (descriptor & s2desc::kTableOrPage) == 0) return nullptr;
+      table = reinterpret_cast<std::uint64_t*>(descriptor & s2desc::kAddressMask);
+    }
+    std::uint64_t* entry = &table[index(ipa, 3)];
+    return (*entry & s2desc::kValid) != 0 ? entry : nullptr;
   }
 
   MapError map_one(std::uint64_t ipa, std::uint64_t pa, unsigned target_level, std::uint64_t leaf) noexcept {

@@ -1,11 +1,14 @@
 /*
  * Entry of an EL2 image. QEMU (-kernel image.elf with virtualization=on) and firmware
- * enter here at EL2 with the MMU off. The primary CPU clears .bss, installs the EL2
- * vectors, runs the static constructors and calls main(); main's return value becomes the
+ * enter here at EL2 with the MMU off. The primary CPU clears .bss, builds the EL2 stage 1
+ * tables (mmu.c), turns its MMU and caches on, installs the EL2 vectors, runs the static
+ * constructors and calls main(); main's return value becomes the
  * exit status through semihosting (picolibc's exit()). Secondary CPUs enter at
- * arm_el2_secondary_entry through PSCI CPU_ON with their CPU index as context id.
+ * arm_el2_secondary_entry through PSCI CPU_ON with their CPU index as context id and
+ * turn their MMU on with the primary's tables before they touch memory.
  */
 #include <arm/asm/context.h>
+#include <arm/asm/mmu.h>
 
     .section .text.boot, "ax"
     .global _start
@@ -28,7 +31,18 @@ _start:
     b       1b
 2:  adrp    x0, arm_boot_argument
     str     x19, [x0, :lo12:arm_boot_argument]
-    bl      install_vectors
+    bl      install_vectors                 /* a fault while building is reported */
+    bl      arm_el2_mmu_build
+    cbnz    x0, no_map
+    /* Everything written so far (.bss, the tables, the stack) went to memory uncached;
+       discard any stale line of it that the loader left in the caches, or it would
+       shadow those writes once the caches are on. */
+    adrp    x0, __bss_start
+    add     x0, x0, :lo12:__bss_start
+    adrp    x1, __image_end
+    add     x1, x1, :lo12:__image_end
+    bl      invalidate_dcache_range
+    bl      enable_mmu
     bl      arm_el2_run_constructors
     bl      main
     bl      exit                            /* picolibc: semihosting SYS_EXIT with w0 */
@@ -41,6 +55,8 @@ arm_el2_secondary_entry:
     mov     x19, x0
     cmp     x0, #ARM_EL2_MAX_CPUS           /* no stack for it: park instead of */
     b.hs    park                            /* overwriting another CPU's stack  */
+    bl      enable_mmu                      /* before any load: the primary's data is cached */
+    mov     x0, x19
     bl      set_stack_for_cpu
     bl      install_vectors
     mov     x0, x19
@@ -68,6 +84,60 @@ install_vectors:
     isb
     ret
 
+/*
+ * EL2 stage 1 on, with the tables at arm_el2_mmu_l1 (mmu.c; the map is in arm/asm/mmu.h).
+ * Arm ARM D19.2 MAIR_EL2, TCR_EL2, TTBR0_EL2, SCTLR_EL2. Uses no memory. Clobbers x0, x1.
+ */
+enable_mmu:
+    ldr     x0, =ARM_MAIR_EL2_VALUE
+    msr     mair_el2, x0
+    ldr     x0, =ARM_TCR_EL2_VALUE
+    mrs     x1, id_aa64mmfr0_el1            /* PS = the CPU's PARange: the same encoding */
+    ubfx    x1, x1, #ARM_ID_AA64MMFR0_PARANGE_SHIFT, #ARM_TCR_PS_WIDTH
+    bfi     x0, x1, #ARM_TCR_PS_SHIFT, #ARM_TCR_PS_WIDTH
+    msr     tcr_el2, x0
+    adrp    x0, arm_el2_mmu_l1
+    msr     ttbr0_el2, x0
+    /* The tables must be visible to the walker and no stale EL2 entry left in the TLB
+       (whatever firmware ran before) when M becomes 1. */
+    dsb     ish
+    tlbi    alle2
+    dsb     ish
+    isb
+    ldr     x0, =ARM_SCTLR_EL2_MMU_ON
+    msr     sctlr_el2, x0
+    isb
+    /* Instructions fetched with the MMU off may sit in the I-cache under other
+       attributes; start from a clean I-cache (as Linux's __enable_mmu does). */
+    ic      iallu
+    dsb     nsh
+    isb
+    ret
+
+/* DC IVAC over [x0, x1), by the smallest data cache line (CTR_EL0.DminLine, Arm ARM
+   D19.2). Clobbers x0-x3. */
+invalidate_dcache_range:
+    mrs     x3, ctr_el0
+    ubfx    x3, x3, #ARM_CTR_DMINLINE_SHIFT, #ARM_CTR_DMINLINE_WIDTH
+    mov     x2, #4
+    lsl     x2, x2, x3
+    sub     x3, x2, #1
+    bic     x0, x0, x3
+1:  cmp     x0, x1
+    b.hs    2f
+    dc      ivac, x0
+    add     x0, x0, x2
+    b       1b
+2:  dsb     ish
+    ret
+
+/* The image does not fit the tables of mmu.c: stop with status 126. */
+no_map:
+    ldr     x1, =no_map_exit_block
+    mov     w0, #0x18                       /* SYS_EXIT */
+    hlt     #0xf000
+    b       .
+
 /* Not at EL2: nothing here can work. Report through semihosting and stop. */
 not_at_el2:
     ldr     x1, =not_at_el2_exit_block
@@ -80,6 +150,9 @@ not_at_el2:
 not_at_el2_exit_block:
     .quad   0x20026                         /* ADP_Stopped_ApplicationExit */
     .quad   125
+no_map_exit_block:
+    .quad   0x20026
+    .quad   126
 
     .bss
     .balign 8

@@ -77,3 +77,73 @@ TEST_CASE("mapping errors are reported, not ignored") {
   CHECK_FALSE(no_root.valid());
   CHECK(no_root.map(0, 0, 0x1000, arm::kGuestRam) == arm::MapError::OutOfPages);
 }
+
+namespace {
+// Records the TLB maintenance and what the table said at each step.
+struct RecordingTlb {
+  const arm::Stage2Table* table = nullptr;
+  std::uint64_t ipa = 0;
+  int invalidations = 0;
+  int publishes = 0;
+  bool mapped_at_invalidation = true;
+  std::uint64_t vttbr = 0;
+  std::uint64_t invalidated_ipa = 0;
+  void invalidate_ipa(std::uint64_t v, std::uint64_t i) noexcept {
+    ++invalidations;
+    vttbr = v;
+    invalidated_ipa = i;
+    mapped_at_invalidation = table->translate(ipa).mapped;
+  }
+  void publish() noexcept { ++publishes; }
+};
+}  // namespace
+
+TEST_CASE(
+    "a remapped page breaks before it makes: invalid while the TLBs are invalidated, then the new page") {
+  Pages pages(4);
+  arm::Stage2Table table(pages.pool, 7);
+  REQUIRE(table.map(0x4000'0000, 0x8000'0000, 0x3000, arm::kGuestRam) == arm::MapError::None);
+  RecordingTlb tlb{.table = &table, .ipa = 0x4000'1000};
+  REQUIRE(table.remap_page(0x4000'1000, 0x9000'0000, arm::MemoryAttributes{.writable = false}, tlb) ==
+          arm::MapError::None);
+  CHECK(tlb.invalidations == 1);
+  CHECK(tlb.publishes == 1);
+  CHECK_FALSE(tlb.mapped_at_invalidation);
+  CHECK(tlb.vttbr == table.vttbr());
+  CHECK(tlb.invalidated_ipa == 0x4000'1000);
+  const auto page = table.translate(0x4000'1234);
+  CHECK(page.mapped);
+  CHECK(page.physical == 0x9000'0234);
+  CHECK((page.descriptor & arm::s2desc::kS2apWrite) == 0);
+  CHECK(table.translate(0x4000'0010).physical == 0x8000'0010);  // the neighbours stay
+  CHECK(table.translate(0x4000'2010).physical == 0x8000'2010);
+}
+
+TEST_CASE("an unmapped page is invalid before the TLBs are invalidated and stays unmapped") {
+  Pages pages(4);
+  arm::Stage2Table table(pages.pool, 3);
+  REQUIRE(table.map(0x4000'0000, 0x4000'0000, 0x2000, arm::kGuestRam) == arm::MapError::None);
+  RecordingTlb tlb{.table = &table, .ipa = 0x4000'0000};
+  REQUIRE(table.unmap_page(0x4000'0000, tlb) == arm::MapError::None);
+  CHECK(tlb.invalidations == 1);
+  CHECK_FALSE(tlb.mapped_at_invalidation);
+  CHECK_FALSE(table.translate(0x4000'0000).mapped);
+  CHECK(table.translate(0x4000'1000).mapped);
+  // Map it again with map(): invalid entries need no TLB maintenance.
+  CHECK(table.map(0x4000'0000, 0x5000'0000, 0x1000, arm::kGuestRam) == arm::MapError::None);
+  CHECK(table.translate(0x4000'0000).physical == 0x5000'0000);
+}
+
+TEST_CASE("unmap and remap refuse unmapped IPAs, blocks and unaligned addresses, changing nothing") {
+  Pages pages(4);
+  arm::Stage2Table table(pages.pool, 3);
+  REQUIRE(table.map(0x4000'0000, 0x4000'0000, 0x20'0000, arm::kGuestRam) == arm::MapError::None);  // a block
+  RecordingTlb tlb{.table = &table, .ipa = 0x4000'0000};
+  CHECK(table.unmap_page(0x4000'0000, tlb) == arm::MapError::NotAPage);
+  CHECK(table.remap_page(0x4000'0000, 0x5000'0000, arm::kGuestRam, tlb) == arm::MapError::NotAPage);
+  CHECK(table.unmap_page(0x8000'0000, tlb) == arm::MapError::NotAPage);
+  CHECK(table.unmap_page(1ull << 39, tlb) == arm::MapError::NotAPage);
+  CHECK(table.remap_page(0x4000'0000, 0x5000'0010, arm::kGuestRam, tlb) == arm::MapError::Unaligned);
+  CHECK(tlb.invalidations == 0);
+  CHECK(table.translate(0x4000'0000).physical == 0x4000'0000);
+}
