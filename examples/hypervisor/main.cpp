@@ -302,21 +302,15 @@ void update_uart_interrupt(arm::VCpu& vcpu) {
     vcpu.inject_interrupt({.intid = kUartIntid});
 }
 
-// Registers the hypervisor answers itself: the PMU (owned by the host; reads as zero,
-// writes ignored) and SGI generation (forwarded to the physical GIC: vCPU n runs on CPU n
-// with the same affinity, so the target list needs no translation).
+// Registers the hypervisor answers itself: SGI generation (forwarded to the physical GIC:
+// vCPU n runs on CPU n with the same affinity, so the target list needs no translation).
+// The PMU never gets here: these vCPUs have none (VCpuConfig::pmu), so the vCPU tells the
+// guest so (PMUVer 0) and makes its registers UNDEFINED itself.
 bool handle_sysreg(arm::Exit& exit) {
   if (auto* write = exit.get_if<arm::SysRegWrite>()) {
     if (write->encoding == arm::sysreg::ICC_SGI1R_EL1) {
       arm::write_sysreg<arm::SysReg::ICC_SGI1R_EL1>(write->value);
       arm::instruction_barrier();
-      return true;
-    }
-    return arm::is_pmu_register(write->encoding);
-  }
-  if (auto* read = exit.get_if<arm::SysRegRead>()) {
-    if (arm::is_pmu_register(read->encoding)) {
-      read->complete(0);
       return true;
     }
   }
