@@ -378,16 +378,15 @@ class VCpu {
   // while the breakpoints and watchpoints are off the CPU. Out of line, like the calls: the
   // loop keeps one test per exit type, so no other exit pays for these.
   [[gnu::noinline]] bool answer_system_register_internally() noexcept {
-    if (pmu_counters_ == 0 &&
-        is_pmu_register(current_.get_if<SysRegRead>() != nullptr ? current_.as<SysRegRead>().encoding
-                                                                 : current_.as<SysRegWrite>().encoding))
-      return answer_absent_pmu_access();
     if (auto* read = current_.get_if<SysRegRead>()) {
       if (config_.hide_unswitched_features && is_feature_id_register(read->encoding))
         return answer_id_register_read();
-      return is_debug_register(read->encoding) && answer_debug_register_read();
+      if (is_debug_register(read->encoding)) return answer_debug_register_read();
+      return pmu_counters_ == 0 && is_pmu_register(read->encoding) && answer_absent_pmu_access();
     }
-    return is_debug_register(current_.as<SysRegWrite>().encoding) && answer_debug_register_write();
+    const SysRegEncoding encoding = current_.as<SysRegWrite>().encoding;
+    if (is_debug_register(encoding)) return answer_debug_register_write();
+    return pmu_counters_ == 0 && is_pmu_register(encoding) && answer_absent_pmu_access();
   }
 
   // The op0 == 0b10 accesses, out of line again: the call is the check's last step (a tail
