@@ -326,7 +326,8 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument) {
                   .argument = argument,
                   .stage2_vttbr = vm.vttbr,
                   .trap_wfi = false,
-                  .calls = &vm.calls}};
+                  .calls = &vm.calls,
+                  .pmu = vm.config.pmu ? arm::GuestPmu::Partitioned : arm::GuestPmu::None}};
   vcpu.load();
   hv::ExitStats& stats = vm.stats[index];
   PendingSgis sgis;
