@@ -8,6 +8,8 @@
 //   initrd_size=987162       its size in bytes (required with initrd)
 //   cmdline=console=ttyAMA0  the kernel command line (rest of the line)
 //   cpus=2                   vCPUs (each runs on the physical CPU with the same index)
+//   pmu=on                   give every vCPU a guest PMU (arm::GuestPmu::Partitioned);
+//                            default off (no PMU: PMUVer 0, PMU registers UNDEFINED)
 //
 // One key per line. The file ends at the first NUL byte (QEMU's RAM is zeroed). Errors
 // name the line and the key.
@@ -34,6 +36,7 @@ struct Config {
   uint64_t initrd = 0;
   uint64_t initrd_size = 0;
   unsigned cpus = 1;
+  bool pmu = false;
   char cmdline[kMaxCmdline] = {};
 };
 
@@ -127,6 +130,15 @@ inline bool parse_config(const char* text, unsigned long max_size, Config& confi
       if (cpus == 0 || cpus > kMaxCpus)
         return detail::fail(error, line_number, "cpus must be 1..%u", kMaxCpus);
       config.cpus = static_cast<unsigned>(cpus);
+    } else if (is_key("pmu")) {
+      const unsigned long length = static_cast<unsigned long>(value_end - value);
+      if (length == 2 && value[0] == 'o' && value[1] == 'n') {
+        config.pmu = true;
+      } else if (length == 3 && value[0] == 'o' && value[1] == 'f' && value[2] == 'f') {
+        config.pmu = false;
+      } else {
+        return detail::fail(error, line_number, "pmu must be on or off");
+      }
     } else if (is_key("cmdline")) {
       const unsigned long length = static_cast<unsigned long>(value_end - value);
       if (length >= kMaxCmdline)

@@ -332,21 +332,15 @@ bool in_uart(uint64_t address) {
   return address >= kUartBase && address < kUartBase + hv::EmulatedPl011::kSize;
 }
 
-// Registers the hypervisor answers itself: the PMU (owned by the host; reads as zero,
-// writes ignored) and SGI generation (forwarded to the physical GIC: vCPU n runs on CPU n
-// with the same affinity, so the target list needs no translation).
+// Registers the hypervisor answers itself: SGI generation (forwarded to the physical GIC:
+// vCPU n runs on CPU n with the same affinity, so the target list needs no translation).
+// The PMU never gets here: these vCPUs have none (VCpuConfig::pmu), so the vCPU tells the
+// guest so (PMUVer 0) and makes its registers UNDEFINED itself.
 bool handle_sysreg(arm::Exit& exit) {
   if (auto* write = exit.get_if<arm::SysRegWrite>()) {
     if (write->encoding == arm::sysreg::ICC_SGI1R_EL1) {
       arm::write_sysreg<arm::SysReg::ICC_SGI1R_EL1>(write->value);
       arm::instruction_barrier();
-      return true;
-    }
-    return arm::is_pmu_register(write->encoding);
-  }
-  if (auto* read = exit.get_if<arm::SysRegRead>()) {
-    if (arm::is_pmu_register(read->encoding)) {
-      read->complete(0);
       return true;
     }
   }
@@ -362,7 +356,8 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument) {
                   .argument = argument,
                   .stage2_vttbr = vm.vttbr,
                   .trap_wfi = false,
-                  .calls = &vm.calls}};
+                  .calls = &vm.calls,
+                  .pmu = vm.config.pmu ? arm::GuestPmu::Partitioned : arm::GuestPmu::None}};
   vcpu.load();
   hv::ExitStats& stats = vm.stats[index];
   PendingSgis sgis;

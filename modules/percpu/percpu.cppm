@@ -53,10 +53,16 @@ inline constexpr std::uint64_t kTam = 1ull << 30;  // trap activity monitors
 
 // MDCR_EL2 fields (Arm ARM D19.2, "MDCR_EL2").
 namespace mdcr {
-inline constexpr unsigned kHpmnShift = 0;           // counters [HPMN-1:0] belong to EL1
+inline constexpr unsigned kHpmnShift = 0;  // counters [HPMN-1:0] belong to EL1
+inline constexpr std::uint64_t kHpmnMask = 0x1full << kHpmnShift;
 inline constexpr std::uint64_t kTpmcr = 1ull << 5;  // trap PMCR_EL0
 inline constexpr std::uint64_t kTpm = 1ull << 6;    // trap PMU registers
-inline constexpr std::uint64_t kHpme = 1ull << 7;
+inline constexpr std::uint64_t kHpme = 1ull << 7;   // enable counters [N-1:HPMN] (EL2's)
+// FEAT_PMUv3p1: event counters [HPMN-1:0] do not count at EL2 (the cycle counter only with
+// PMCR_EL0.DP, Arm ARM D12 "Prohibiting event and cycle counting").
+inline constexpr std::uint64_t kHpmd = 1ull << 17;
+// FEAT_PMUv3p5: the cycle counter does not count at EL2.
+inline constexpr std::uint64_t kHccd = 1ull << 23;
 // Trap the other debug registers at EL1 and EL0 (is_trapped_by_debug_access_trap): MDSCR_EL1,
 // MDCCINT_EL1, the breakpoints and watchpoints, the claim tags, the DCC. Set by VCpu::load()
 // while a vCPU's breakpoints and watchpoints are not on the CPU, so that its first access

@@ -288,4 +288,103 @@ inline void restore_fpsimd(const FpSimdState& state) noexcept {
 #endif
 }
 
+// A guest's Performance Monitors (Arm ARM D12 "The Performance Monitors Extension"), for a
+// vCPU with VCpuConfig::pmu == GuestPmu::Partitioned. MDCR_EL2.HPMN splits the event
+// counters (D12.1 "Controlling the PMU counters from EL2"): [0, HPMN) and the cycle counter
+// PMCCNTR_EL0 belong to EL1 and EL0, under PMCR_EL0.E; [HPMN, PMCR_EL0.N) to EL2, under
+// MDCR_EL2.HPME, and EL1/EL0 accesses to them are UNDEFINED (PMEVCNTR<n>_EL0, PMEVTYPER<n>_EL0)
+// or RAZ/WI (their bits in PMCNTEN*, PMINTEN*, PMOVS*). The guest reads PMCR_EL0.N as HPMN.
+// So a vCPU owns `counters` event counters and the cycle counter; this is their state while
+// the vCPU is off the CPU (and the host's while it is on: VCpu keeps both).
+inline constexpr unsigned kMaxPmuCounters = 31;
+struct PmuState {
+  std::uint64_t pmcr = 0;       // E, D, X, DP, LC, LP (P and C are write-only actions)
+  std::uint64_t pmcnten = 0;    // PMCNTENSET_EL0 (bits [counters-1:0] and C, bit 31)
+  std::uint64_t pminten = 0;    // PMINTENSET_EL1
+  std::uint64_t pmovs = 0;      // PMOVSSET_EL0
+  std::uint64_t pmselr = 0;     // PMSELR_EL0
+  std::uint64_t pmuserenr = 0;  // PMUSERENR_EL0
+  std::uint64_t pmccfiltr = 0;  // PMCCFILTR_EL0
+  std::uint64_t pmccntr = 0;    // PMCCNTR_EL0
+  std::uint64_t evtyper[kMaxPmuCounters] = {};
+  std::uint64_t evcntr[kMaxPmuCounters] = {};
+};
+
+// PMCR_EL0 (Arm ARM D19, "PMCR_EL0"): the bits a restore writes back. P (bit 1) and C (bit 2)
+// reset counters when written with 1, N [15:11] is read-only (HPMN from EL1).
+namespace pmcr {
+inline constexpr std::uint64_t kEnable = 1ull << 0;      // E
+inline constexpr std::uint64_t kEventReset = 1ull << 1;  // P
+inline constexpr std::uint64_t kCycleReset = 1ull << 2;  // C
+inline constexpr unsigned kCountersShift = 11;           // N [15:11]
+inline constexpr std::uint64_t kCountersMask = 0x1full << kCountersShift;
+inline constexpr std::uint64_t kRestorable = ~(kEventReset | kCycleReset | kCountersMask);
+}  // namespace pmcr
+inline constexpr std::uint64_t kPmuCycleCounterBit = 1ull << 31;  // C in PMCNTEN*, PMINTEN*, PMOVS*
+
+// The PMCNTEN/PMINTEN/PMOVS bits of event counters [0, counters) and the cycle counter.
+constexpr std::uint64_t pmu_counter_bits(unsigned counters) noexcept {
+  return ((std::uint64_t{1} << counters) - 1) | kPmuCycleCounterBit;
+}
+
+namespace detail {
+template <SysReg Bank, unsigned N>
+inline constexpr SysReg kPmuBankRegister = static_cast<SysReg>(static_cast<std::uint16_t>(Bank) + N);
+static_assert(kPmuBankRegister<SysReg::PMEVCNTR0_EL0, kMaxPmuCounters - 1> == SysReg::PMEVCNTR30_EL0);
+static_assert(kPmuBankRegister<SysReg::PMEVTYPER0_EL0, kMaxPmuCounters - 1> == SysReg::PMEVTYPER30_EL0);
+// Event counters 0..count-1 by their direct registers (no PMSELR_EL0 indirection, which would
+// need an ISB per counter), unrolled like the debug pairs.
+template <unsigned N = 0>
+inline void save_event_counters(PmuState& state, unsigned count) noexcept {
+  if constexpr (N < kMaxPmuCounters) {
+    if (N >= count) return;
+    state.evtyper[N] = read_sysreg<kPmuBankRegister<SysReg::PMEVTYPER0_EL0, N>>();
+    state.evcntr[N] = read_sysreg<kPmuBankRegister<SysReg::PMEVCNTR0_EL0, N>>();
+    save_event_counters<N + 1>(state, count);
+  }
+}
+template <unsigned N = 0>
+inline void restore_event_counters(const PmuState& state, unsigned count) noexcept {
+  if constexpr (N < kMaxPmuCounters) {
+    if (N >= count) return;
+    write_sysreg<kPmuBankRegister<SysReg::PMEVTYPER0_EL0, N>>(state.evtyper[N]);
+    write_sysreg<kPmuBankRegister<SysReg::PMEVCNTR0_EL0, N>>(state.evcntr[N]);
+    restore_event_counters<N + 1>(state, count);
+  }
+}
+}  // namespace detail
+
+// The EL1/EL0 partition's state: event counters [0, counters) and the cycle counter. Saving
+// stops them first (PMCR_EL0.E clear, their PMCNTEN bits clear) so that nothing the next owner
+// does is counted into the saved values, and the next owner's restore re-enables its own.
+inline void save_pmu_state(PmuState& state, unsigned counters) noexcept {
+  const std::uint64_t bits = pmu_counter_bits(counters);
+  state.pmcr = read_sysreg<SysReg::PMCR_EL0>() & pmcr::kRestorable;
+  write_sysreg<SysReg::PMCR_EL0>(state.pmcr & ~pmcr::kEnable);
+  state.pmcnten = read_sysreg<SysReg::PMCNTENSET_EL0>() & bits;
+  write_sysreg<SysReg::PMCNTENCLR_EL0>(bits);
+  state.pminten = read_sysreg<SysReg::PMINTENSET_EL1>() & bits;
+  state.pmovs = read_sysreg<SysReg::PMOVSSET_EL0>() & bits;
+  state.pmselr = read_sysreg<SysReg::PMSELR_EL0>();
+  state.pmuserenr = read_sysreg<SysReg::PMUSERENR_EL0>();
+  state.pmccfiltr = read_sysreg<SysReg::PMCCFILTR_EL0>();
+  state.pmccntr = read_sysreg<SysReg::PMCCNTR_EL0>();
+  detail::save_event_counters(state, counters);
+}
+inline void restore_pmu_state(const PmuState& state, unsigned counters) noexcept {
+  const std::uint64_t bits = pmu_counter_bits(counters);
+  detail::restore_event_counters(state, counters);
+  write_sysreg<SysReg::PMCCNTR_EL0>(state.pmccntr);
+  write_sysreg<SysReg::PMCCFILTR_EL0>(state.pmccfiltr);
+  write_sysreg<SysReg::PMUSERENR_EL0>(state.pmuserenr);
+  write_sysreg<SysReg::PMSELR_EL0>(state.pmselr);
+  write_sysreg<SysReg::PMOVSCLR_EL0>(bits & ~state.pmovs);
+  write_sysreg<SysReg::PMOVSSET_EL0>(state.pmovs);
+  write_sysreg<SysReg::PMINTENCLR_EL1>(bits & ~state.pminten);
+  write_sysreg<SysReg::PMINTENSET_EL1>(state.pminten);
+  write_sysreg<SysReg::PMCNTENCLR_EL0>(bits & ~state.pmcnten);
+  write_sysreg<SysReg::PMCNTENSET_EL0>(state.pmcnten);
+  write_sysreg<SysReg::PMCR_EL0>(state.pmcr);
+}
+
 }  // namespace arm

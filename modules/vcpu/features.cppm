@@ -40,10 +40,29 @@ inline constexpr std::uint64_t kSignedFieldNotImplemented = 0xf;
 // Registers that describe only hidden features read as zero.
 inline constexpr SysRegEncoding kHiddenRegisters[] = {sysreg::ID_AA64ZFR0_EL1, sysreg::ID_AA64SMFR0_EL1};
 
-// The value a guest reads from ID register `encoding` whose hardware value is `value`.
-constexpr std::uint64_t guest_id_register(SysRegEncoding encoding, std::uint64_t value) noexcept {
+// ID_AA64DFR0_EL1.PMUVer [11:8] (Arm ARM D19.2): 0 is "no PMU", 0xf an IMPLEMENTATION DEFINED
+// one; 1 FEAT_PMUv3, 4 FEAT_PMUv3p1, 5 v3p4, 6 v3p5 (MDCR_EL2.HCCD), 7 v3p7, 8 v3p8.
+inline constexpr IdField kPmuVersion{sysreg::ID_AA64DFR0_EL1, 8};
+inline constexpr std::uint64_t kPmuVersionV3 = 1;
+inline constexpr std::uint64_t kPmuVersionV3p1 = 4;
+inline constexpr std::uint64_t kPmuVersionV3p5 = 6;
+inline constexpr std::uint64_t kPmuVersionImpDef = 0xf;
+// The architected PMU (FEAT_PMUv3) version of a CPU whose ID_AA64DFR0_EL1 reads `dfr0`, 0
+// when it has none (an IMPLEMENTATION DEFINED PMU is none for a guest).
+constexpr std::uint64_t pmu_version(std::uint64_t dfr0) noexcept {
+  const std::uint64_t version = (dfr0 >> kPmuVersion.low) & 0xf;
+  return version == kPmuVersionImpDef ? 0 : version;
+}
+
+// The value a guest reads from ID register `encoding` whose hardware value is `value`. A
+// vCPU without a guest PMU (VCpuConfig::pmu) reads PMUVer 0, as on a CPU without one: every
+// PMU register is then UNDEFINED to it (MDCR_EL2.TPM, TPMCR trap them; unanswered, a trapped
+// access is an undefined instruction).
+constexpr std::uint64_t guest_id_register(SysRegEncoding encoding, std::uint64_t value, bool pmu) noexcept {
   for (SysRegEncoding hidden : kHiddenRegisters)
     if (encoding == hidden) return 0;
+  if (encoding == kPmuVersion.reg && (!pmu || pmu_version(value) == 0))
+    value &= ~(std::uint64_t{0xf} << kPmuVersion.low);
   for (const IdField& field : kHiddenFeatures)
     if (encoding == field.reg) value &= ~(std::uint64_t{0xf} << field.low);
   for (const IdField& field : kAbsentSignedFeatures)

@@ -38,6 +38,21 @@ inline constexpr std::uint64_t kPstateDaifMasked = 0xfull << 6;
 inline constexpr std::uint64_t kSctlrEl1Res1 =
     (1ull << 29) | (1ull << 28) | (1ull << 23) | (1ull << 22) | (1ull << 20) | (1ull << 11);
 
+// Whether a guest has Performance Monitors (VCpuConfig::pmu).
+enum class GuestPmu : std::uint8_t {
+  // No PMU: ID_AA64DFR0_EL1.PMUVer reads 0 and every PMU register access traps
+  // (MDCR_EL2.TPM, TPMCR) to the hypervisor, whose default is an undefined instruction.
+  None,
+  // The PMU partitioned with MDCR_EL2.HPMN: the guest owns the cycle counter and event
+  // counters [0, pmu_counters()), lent directly while it is loaded (see VCpu::load()).
+  Partitioned,
+};
+
+// PPI 7, INTID 23: the PMU overflow interrupt of the QEMU virt machine and of the Arm Base
+// System Architecture's recommended PPI map; the same INTID for the guest (Linux's
+// "arm,armv8-pmuv3" node names it).
+inline constexpr std::uint32_t kPmuOverflowIntid = 23;
+
 struct VCpuConfig {
   std::uint64_t mpidr = 0;     // what the guest reads from MPIDR_EL1 (VMPIDR_EL2)
   std::uint64_t entry = 0;     // guest PC at the first entry
@@ -83,6 +98,14 @@ struct VCpuConfig {
   // firmware and answers the rest NOT_SUPPORTED. Null: every HVC and SMC reaches the
   // hypervisor as a Hypercall or SecureMonitorCall. The policy must outlive the vCPU.
   const smccc::GuestCallPolicy* calls = nullptr;
+  // Performance Monitors for the guest (GuestPmu). A guest PMU needs FEAT_PMUv3
+  // (ID_AA64DFR0_EL1.PMUVer 1..8) and at least one event counter; without them it is None.
+  // Without hide_unswitched_features the guest reads the hardware's PMUVer either way.
+  GuestPmu pmu = GuestPmu::None;
+  // How many event counters a guest PMU gets (MDCR_EL2.HPMN), at most PMCR_EL0.N and at
+  // least 1 (HPMN 0 is CONSTRAINED UNPREDICTABLE without FEAT_HPMN0). 0: all but one, so the
+  // hypervisor keeps one for itself (all of them on a CPU with only one).
+  unsigned pmu_event_counters = 0;
 };
 
 class VCpu {
@@ -114,6 +137,7 @@ class VCpu {
     // Every breakpoint and watchpoint the CPU has starts disabled (all zero); only those
     // exist for load()/put() (Arm ARM D19.2, ID_AA64DFR0_EL1.BRPs and WRPs).
     debug_counts_ = arm::debug_register_counts(read_sysreg<SysReg::ID_AA64DFR0_EL1>());
+    if (config.pmu == GuestPmu::Partitioned) configure_pmu(read_sysreg<SysReg::ID_AA64DFR0_EL1>());
   }
   VCpu(const VCpu&) = delete;
   VCpu& operator=(const VCpu&) = delete;
@@ -143,7 +167,31 @@ class VCpu {
   //    MDCR_EL2.TDA (D19.2) until this vCPU's are on the CPU; TDA is cleared only after that.
   // The OS lock, OS double lock and DBGPRCR_EL1 are not TDA's (they are TDOSA's, emulated
   // from debug_ either way), nor is MDRAR_EL1 (TDRA).
+  //
+  // The guest PMU (GuestPmu::Partitioned) is lent, not emulated: load() sets MDCR_EL2.HPMN to
+  // the guest's counter count and clears TPM and TPMCR, so every PMU register access of the
+  // guest runs on the hardware (Arm ARM D12.1, "Controlling the PMU counters from EL2"):
+  //  - Why no access needs a trap: HPMN alone confines EL1 and EL0 to their partition. They
+  //    read PMCR_EL0.N as HPMN; PMEVCNTR<n>/PMEVTYPER<n> with n >= HPMN are UNDEFINED to them
+  //    (or reach no counter through PMSELR_EL0/PMXEV*); the bits of counters >= HPMN in
+  //    PMCNTEN*, PMINTEN*, PMOVS* and PMSWINC are RAZ/WI; PMCR_EL0.E and P act on [0, HPMN)
+  //    and the cycle counter only, HPME and HPMP on the rest. The cycle counter is not
+  //    partitioned: it is the EL1 partition's, so the guest's while it is loaded (the host's
+  //    cycle counts, e.g. the benchmarks' PMCCFILTR_EL0.NSH count at EL2, come back at put()).
+  //  - EL2 cycles and events in the guest's counters: MDCR_EL2.HPMD (FEAT_PMUv3p1) stops
+  //    counters [0, HPMN) at EL2 whatever the guest's PMEVTYPER<n>.NSH, and MDCR_EL2.HCCD
+  //    (FEAT_PMUv3p5) the cycle counter. Without v3p5 the cycle counter at EL2 follows the
+  //    guest's PMCCFILTR_EL0.NSH, which a guest leaves clear (its reset value and every
+  //    kernel's) and which only its own exits could show.
+  //  - Cost: nothing per exit (no PMU trap; the exit path touches no PMU register). Per
+  //    switch, load() and put() each move the guest's and the host's partition: PMCR,
+  //    PMCNTEN, PMINTEN, PMOVS, PMSELR, PMUSERENR, PMCCFILTR, PMCCNTR and two registers per
+  //    counter, 2 x (8 + 2 x pmu_counters()) reads and as many writes, plus MDCR_EL2.
+  //  - The overflow interrupt: the guest's counters raise the physical PMU interrupt (PPI
+  //    23) while it runs; the hypervisor takes it as an ExternalInterrupt exit and hands it
+  //    to inject_pmu_overflow_interrupt().
   void load() noexcept {
+    if (pmu_counters_ != 0) load_pmu();
     restore_el1_context(el1_);
     debug_registers_on_cpu_ =
         !config_.switch_debug_registers_on_first_use || (el1_.at<SysReg::MDSCR_EL1>() & mdscr::kMde) != 0;
@@ -157,6 +205,8 @@ class VCpu {
     write_sysreg<SysReg::CNTHCTL_EL2>(config_.physical_timer_passthrough ? cnthctl | cnthctl::kEl1pcen
                                                                          : cnthctl & ~cnthctl::kEl1pcen);
     std::uint64_t mdcr = read_sysreg<SysReg::MDCR_EL2>() & ~(mdcr::kTdosa | mdcr::kTda);
+    // No guest PMU: every PMU register traps, whatever the previous owner of the CPU left.
+    if (pmu_counters_ == 0) mdcr |= mdcr::kTpm | mdcr::kTpmcr;
     if (config_.emulate_os_lock) mdcr |= mdcr::kTdosa;
     if (!debug_registers_on_cpu_) mdcr |= mdcr::kTda;
     write_sysreg<SysReg::MDCR_EL2>(mdcr);
@@ -174,6 +224,7 @@ class VCpu {
     if (pointer_auth_) save_pointer_auth_keys(keys_);
     if (fpsimd_present_) save_fpsimd(fpsimd_);
     if (virtual_gic_) save_vgic(vgic_, list_registers_);
+    if (pmu_counters_ != 0) put_pmu();
     loaded_ = false;
   }
   bool loaded() const noexcept { return loaded_; }
@@ -229,6 +280,19 @@ class VCpu {
     return false;
   }
 
+  // SEAM (vGIC): the guest PMU's overflow interrupt. The hypervisor calls this for a physical
+  // PPI 23 (kPmuOverflowIntid) that it acknowledged and dropped the priority of but did not
+  // deactivate (split EOI), taken while this vCPU was loaded: the guest's counters raised it.
+  // It becomes the guest's virtual INTID 23, linked to the physical one (ICH_LR<n>_EL2.HW), so
+  // the guest's own deactivation deactivates it after its handler has cleared PMOVS, which
+  // lowers the level-sensitive line. Today through inject_interrupt() and the list registers;
+  // a virtual GIC module takes this over by giving the same call its own injection path.
+  bool inject_pmu_overflow_interrupt() noexcept {
+    if (pmu_counters_ == 0) return false;
+    return inject_interrupt(
+        {.intid = kPmuOverflowIntid, .hardware = true, .physical_intid = kPmuOverflowIntid});
+  }
+
   // Exception injection into the guest (arm.trap builds the EL1 state). Called while an
   // exit is being handled, it replaces that exit's default action; the guest resumes in
   // its exception vector.
@@ -270,6 +334,10 @@ class VCpu {
   bool debug_registers_on_cpu() const noexcept { return debug_registers_on_cpu_; }
   const DebugRegisterCounts& debug_register_counts() const noexcept { return debug_counts_; }
   PointerAuthKeys& pointer_auth_keys() noexcept { return keys_; }
+  // The guest PMU's counters (MDCR_EL2.HPMN while loaded); 0 for no guest PMU.
+  unsigned pmu_counters() const noexcept { return pmu_counters_; }
+  // The guest PMU's state, kept here by put() (on the CPU while loaded).
+  PmuState& pmu_state() noexcept { return pmu_; }
   const VCpuConfig& config() const noexcept { return config_; }
   std::uint64_t hcr() const noexcept { return hcr_; }
   std::uint64_t exit_count() const noexcept { return exit_count_; }
@@ -304,7 +372,8 @@ class VCpu {
     }
   }
 
-  // Trapped system register accesses the vCPU answers itself: ID registers (filtered), the
+  // Trapped system register accesses the vCPU answers itself: PMU registers without a guest
+  // PMU (undefined), ID registers (filtered), the
   // OS lock, double lock and DBGPRCR_EL1 (emulated), and the first debug register access
   // while the breakpoints and watchpoints are off the CPU. Out of line, like the calls: the
   // loop keeps one test per exit type, so no other exit pays for these.
@@ -312,9 +381,12 @@ class VCpu {
     if (auto* read = current_.get_if<SysRegRead>()) {
       if (config_.hide_unswitched_features && is_feature_id_register(read->encoding))
         return answer_id_register_read();
-      return is_debug_register(read->encoding) && answer_debug_register_read();
+      if (is_debug_register(read->encoding)) return answer_debug_register_read();
+      return pmu_counters_ == 0 && is_pmu_register(read->encoding) && answer_absent_pmu_access();
     }
-    return is_debug_register(current_.as<SysRegWrite>().encoding) && answer_debug_register_write();
+    const SysRegEncoding encoding = current_.as<SysRegWrite>().encoding;
+    if (is_debug_register(encoding)) return answer_debug_register_write();
+    return pmu_counters_ == 0 && is_pmu_register(encoding) && answer_absent_pmu_access();
   }
 
   // The op0 == 0b10 accesses, out of line again: the call is the check's last step (a tail
@@ -345,10 +417,20 @@ class VCpu {
     return true;
   }
 
+  // Without a guest PMU the guest reads PMUVer 0, so each PMU register access (trapped by
+  // MDCR_EL2.TPM and TPMCR, which load() keeps set) is what it is on a CPU without
+  // FEAT_PMUv3: an undefined instruction (Arm ARM D19, each PMU register's "Accessibility",
+  // and ID_AA64DFR0_EL1.PMUVer 0b0000), for writes as for reads. Answered here, so no
+  // hypervisor can answer some of them by mistake and make the absent PMU half present.
+  bool answer_absent_pmu_access() noexcept {
+    inject_undefined_here();
+    return true;
+  }
+
   // A trapped read of an ID register (HCR_EL2.TID3): answered here, filtered.
   bool answer_id_register_read() noexcept {
     SysRegRead& read = current_.as<SysRegRead>();
-    read.complete(guest_id_register(read.encoding, read_id_register(read.encoding)));
+    read.complete(guest_id_register(read.encoding, read_id_register(read.encoding), pmu_counters_ != 0));
     complete(regs_, read);
     return true;
   }
@@ -493,6 +575,39 @@ class VCpu {
     if (pending_call_from_smc_) regs_.pc += 4;
   }
 
+  // A guest PMU needs an architected one (FEAT_PMUv3) with an event counter to lend.
+  void configure_pmu(std::uint64_t dfr0) noexcept {
+    const std::uint64_t version = pmu_version(dfr0);
+    const unsigned implemented = static_cast<unsigned>(
+        (read_sysreg<SysReg::PMCR_EL0>() & pmcr::kCountersMask) >> pmcr::kCountersShift);
+    if (version == 0 || implemented == 0) return;
+    unsigned counters = config_.pmu_event_counters;
+    if (counters == 0) counters = implemented > 1 ? implemented - 1 : 1;
+    pmu_counters_ = counters > implemented ? implemented : counters;
+    pmu_mdcr_ = std::uint64_t{pmu_counters_} << mdcr::kHpmnShift;
+    if (version >= kPmuVersionV3p1) pmu_mdcr_ |= mdcr::kHpmd;
+    if (version >= kPmuVersionV3p5) pmu_mdcr_ |= mdcr::kHccd;
+  }
+  static constexpr std::uint64_t kPmuMdcrFields =
+      mdcr::kHpmnMask | mdcr::kTpm | mdcr::kTpmcr | mdcr::kHpme | mdcr::kHpmd | mdcr::kHccd;
+  // The host's partition off the CPU, the guest's on it (see load()). The host's counters at
+  // and above HPMN keep counting under MDCR_EL2.HPME if its PMCR_EL0.E had them counting.
+  void load_pmu() noexcept {
+    const std::uint64_t mdcr = read_sysreg<SysReg::MDCR_EL2>();
+    host_pmu_mdcr_ = mdcr & kPmuMdcrFields;
+    save_pmu_state(host_pmu_, pmu_counters_);
+    std::uint64_t guest_mdcr = (mdcr & ~kPmuMdcrFields) | pmu_mdcr_;
+    if ((host_pmu_.pmcr & pmcr::kEnable) != 0) guest_mdcr |= mdcr::kHpme;
+    write_sysreg<SysReg::MDCR_EL2>(guest_mdcr);
+    restore_pmu_state(pmu_, pmu_counters_);
+  }
+  void put_pmu() noexcept {
+    save_pmu_state(pmu_, pmu_counters_);
+    write_sysreg<SysReg::MDCR_EL2>((read_sysreg<SysReg::MDCR_EL2>() & ~kPmuMdcrFields) | host_pmu_mdcr_);
+    restore_pmu_state(host_pmu_, pmu_counters_);
+    instruction_barrier();
+  }
+
   // Decodes the exit into current_, in place: an Exit is a union of every event, too
   // large to build elsewhere and copy on every exit.
   void classify(std::uint64_t code) noexcept {
@@ -518,6 +633,11 @@ class VCpu {
   bool debug_registers_on_cpu_ = false;
   PointerAuthKeys keys_;
   bool pointer_auth_ = false;
+  PmuState pmu_;       // the guest's partition, while off the CPU
+  PmuState host_pmu_;  // the host's values of the same registers, while the guest's are on
+  unsigned pmu_counters_ = 0;
+  std::uint64_t pmu_mdcr_ = 0;       // HPMN, HPMD, HCCD for this guest
+  std::uint64_t host_pmu_mdcr_ = 0;  // the PMU fields of MDCR_EL2 before load()
   bool fpsimd_present_ = false;
   bool virtual_gic_ = false;
   VgicState vgic_;

@@ -47,7 +47,7 @@ int main() {
         break;
       case 5: {
         auto* read = exit.get_if<arm::SysRegRead>();
-        SCENARIO_CHECK(read != nullptr && read->encoding == arm::sysreg::PMCCNTR_EL0);
+        SCENARIO_CHECK(read != nullptr && read->encoding == arm::sysreg::CNTP_TVAL_EL0);
         break;  // not answered: the vCPU injects UNDEF
       }
       default:

@@ -3,7 +3,7 @@
 //  2. MSR of a trapped register (CNTP_CVAL_EL0): the host checks the value.
 //  3. MSR from XZR: the host sees 0.
 //  4. WFI (HCR_EL2.TWI): an exit; the guest continues after it.
-//  5. MRS of a register the host does not handle (PMCCNTR_EL0, trapped by MDCR_EL2.TPM):
+//  5. MRS of a register the host does not handle (CNTP_TVAL_EL0, trapped like CNTP_CTL_EL0):
 //     the vCPU injects an undefined-instruction exception, which the guest's handler sees
 //     with ESR_EL1.EC = 0 and ELR_EL1 at the MRS.
 #include "guest.h"
@@ -24,7 +24,7 @@ traps_guest:
     wfi
     mov     x10, #5
 undef_here:
-    mrs     x1, pmccntr_el0
+    mrs     x1, cntp_tval_el0
     b       fail                             // not reached
 undef_seen:
     mov     x10, #6

@@ -288,11 +288,11 @@ TEST_CASE("the virtual GIC is used only where the CPU has the GIC system registe
 TEST_CASE("the guest's ID registers hide the features whose state the vCPU does not switch") {
   // ID_AA64PFR0_EL1 with SVE (1 at [35:32]), AMU (1 at [47:44]), FP/AdvSIMD 0, EL0-EL3 AArch64.
   constexpr std::uint64_t kPfr0 = (1ull << 32) | (1ull << 44) | 0x1111;
-  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64PFR0_EL1, kPfr0) == 0x1111);
+  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64PFR0_EL1, kPfr0, false) == 0x1111);
   // ID_AA64PFR1_EL1 with SME (1 at [27:24]), MTE (2 at [11:8]) and BT (1 at [3:0]).
-  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64PFR1_EL1, (1ull << 24) | (2ull << 8) | 1) == 1);
-  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64ZFR0_EL1, 0x1234) == 0);
-  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64ISAR0_EL1, 0x1234) == 0x1234);
+  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64PFR1_EL1, (1ull << 24) | (2ull << 8) | 1, false) == 1);
+  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64ZFR0_EL1, 0x1234, false) == 0);
+  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64ISAR0_EL1, 0x1234, false) == 0x1234);
 }
 
 TEST_CASE("ID register reads trapped by TID3 are answered inside run(), filtered") {
@@ -464,7 +464,8 @@ TEST_CASE("the OS lock, OS double lock and DBGPRCR_EL1 trap (MDCR_EL2.TDOSA) and
   set(arm::SysReg::MDCR_EL2, arm::mdcr::kTpm);
   arm::VCpu vcpu{{.entry = 0x1000}};
   vcpu.load();
-  CHECK(hw(arm::SysReg::MDCR_EL2) == (arm::mdcr::kTpm | arm::mdcr::kTdosa | arm::mdcr::kTda));
+  CHECK(hw(arm::SysReg::MDCR_EL2) ==
+        (arm::mdcr::kTpm | arm::mdcr::kTpmcr | arm::mdcr::kTdosa | arm::mdcr::kTda));
   std::uint64_t fresh = 0, unlocked = 0, relocked = 0, power = 0, double_lock = 0, pc = 0;
   scripted::set_script({
       mrs(arm::sysreg::OSLSR_EL1, 2),
@@ -565,10 +566,67 @@ TEST_CASE("the guest's ID_AA64DFR0_EL1 reports no OS double lock") {
   constexpr unsigned kDoubleLockShift = 36;
   constexpr std::uint64_t kDoubleLockField = std::uint64_t{0xf} << kDoubleLockShift;
   // QEMU's Cortex-A72: DoubleLock 0b0000, implemented.
-  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106) & kDoubleLockField) ==
+  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106, true) & kDoubleLockField) ==
         kDoubleLockField);
-  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106) & ~kDoubleLockField) ==
+  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106, true) & ~kDoubleLockField) ==
         0x1030'5106);
+}
+
+TEST_CASE("the guest's ID_AA64DFR0_EL1 reports a PMU only to a vCPU that has one") {
+  constexpr std::uint64_t kPmuVersionField = std::uint64_t{0xf} << 8;
+  // QEMU's Cortex-A72: PMUVer 0b0001 (FEAT_PMUv3).
+  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106, true) & kPmuVersionField) ==
+        0x100);
+  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106, false) & kPmuVersionField) == 0);
+  // An IMPLEMENTATION DEFINED PMU (0b1111) is not one the vCPU can lend.
+  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0xf00, true) & kPmuVersionField) == 0);
+}
+
+TEST_CASE("a guest PMU partitions the counters with MDCR_EL2.HPMN and moves the guest's share") {
+  auto set = [](arm::SysReg reg, std::uint64_t value) {
+    arm::host_sysreg_file[static_cast<std::size_t>(reg)] = value;
+  };
+  auto get = [](arm::SysReg reg) { return arm::host_sysreg_file[static_cast<std::size_t>(reg)]; };
+  set(arm::SysReg::ID_AA64DFR0_EL1, 4ull << 8);                         // FEAT_PMUv3p1
+  set(arm::SysReg::PMCR_EL0, 6ull << 11);                               // N = 6
+  set(arm::SysReg::MDCR_EL2, 6 | arm::mdcr::kTpm | arm::mdcr::kTpmcr);  // the host's: all trapped
+  arm::VCpu guest{{.pmu = arm::GuestPmu::Partitioned}};
+  CHECK(guest.pmu_counters() == 5);  // all but one, which the hypervisor keeps
+  guest.pmu_state().pmccntr = 1234;
+  guest.pmu_state().evcntr[4] = 99;
+  set(arm::SysReg::PMCCNTR_EL0, 777);  // the host's
+  guest.load();
+  const std::uint64_t mdcr = get(arm::SysReg::MDCR_EL2);
+  CHECK((mdcr & arm::mdcr::kHpmnMask) == 5);
+  CHECK((mdcr & (arm::mdcr::kTpm | arm::mdcr::kTpmcr)) == 0);  // lent: no exit per access
+  CHECK((mdcr & arm::mdcr::kHpmd) != 0);                       // no guest event counted at EL2
+  CHECK(get(arm::SysReg::PMCCNTR_EL0) == 1234);
+  CHECK(get(arm::SysReg::PMEVCNTR4_EL0) == 99);
+  set(arm::SysReg::PMCCNTR_EL0, 2000);  // the guest counted
+  guest.put();
+  CHECK(guest.pmu_state().pmccntr == 2000);
+  CHECK(get(arm::SysReg::PMCCNTR_EL0) == 777);  // the host's again
+  CHECK((get(arm::SysReg::MDCR_EL2) & ~(arm::mdcr::kTdosa | arm::mdcr::kTda)) ==
+        (6 | arm::mdcr::kTpm | arm::mdcr::kTpmcr));
+  set(arm::SysReg::ID_AA64DFR0_EL1, 0);
+  set(arm::SysReg::PMCR_EL0, 0);
+  set(arm::SysReg::MDCR_EL2, 0);
+}
+
+TEST_CASE("a vCPU without a guest PMU keeps every PMU register trapped") {
+  arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::ID_AA64DFR0_EL1)] = 4ull << 8;
+  arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::PMCR_EL0)] = 6ull << 11;
+  arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::MDCR_EL2)] = 6;
+  arm::VCpu none{{}};
+  CHECK(none.pmu_counters() == 0);
+  none.load();
+  const std::uint64_t mdcr = arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::MDCR_EL2)];
+  CHECK((mdcr & arm::mdcr::kTpm) != 0);
+  CHECK((mdcr & arm::mdcr::kTpmcr) != 0);
+  none.put();
+  arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::ID_AA64DFR0_EL1)] = 0;
+  arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::PMCR_EL0)] = 0;
+  arm::host_sysreg_file[static_cast<std::size_t>(arm::SysReg::MDCR_EL2)] = 0;
 }
 
 namespace {
@@ -620,7 +678,8 @@ TEST_CASE("a vCPU whose guest leaves the debug registers alone: load() and put()
   vcpu.debug_registers().breakpoints[1] = {.value = 0xa000, .control = 0x1e7};
   vcpu.load();
   CHECK_FALSE(vcpu.debug_registers_on_cpu());
-  CHECK(hw(arm::SysReg::MDCR_EL2) == (arm::mdcr::kTpm | arm::mdcr::kTdosa | arm::mdcr::kTda));
+  CHECK(hw(arm::SysReg::MDCR_EL2) ==
+        (arm::mdcr::kTpm | arm::mdcr::kTpmcr | arm::mdcr::kTdosa | arm::mdcr::kTda));
   CHECK(debug_registers_hold(kOtherOwner));
   scripted::set_script({hvc(1, 0)});
   run_until_hvc(vcpu, 1);
@@ -658,7 +717,7 @@ TEST_CASE(
   });
   run_until_hvc(vcpu, 1);
   CHECK(pc_again == 0x1000);  // no completion: the guest re-executed the access
-  CHECK(mdcr_again == (arm::mdcr::kTpm | arm::mdcr::kTdosa));
+  CHECK(mdcr_again == (arm::mdcr::kTpm | arm::mdcr::kTpmcr | arm::mdcr::kTdosa));
   CHECK(value_again == 0xa000);
   CHECK(vcpu.exit_count() == 2);
   CHECK(vcpu.debug_registers_on_cpu());
