@@ -95,6 +95,8 @@ int main() {
                             arm::kGuestRam) == arm::MapError::None);
   SCENARIO_CHECK(stage2.map(kDataIpa, address_of(page_old), 4096, arm::kGuestRam) == arm::MapError::None);
   vttbr = stage2.vttbr();
+  arm::Stage2Tlb tlb;
+  tlb.invalidate_vmid(vttbr);  // VMID 9 may have served an earlier VM (firmware, a reboot)
 
   arm::smccc::CallRegisters call;
   call.x[0] = arm::psci::kCpuOn64;
@@ -110,7 +112,6 @@ int main() {
   while (!guest_running && !guest_done && now - start < 10 * frequency);
   SCENARIO_CHECK(guest_running);
 
-  arm::Stage2Tlb tlb;
   SCENARIO_CHECK(stage2.remap_page(kDataIpa, address_of(page_new), arm::kGuestRam, tlb) ==
                  arm::MapError::None);
   SCENARIO_CHECK(stage2.translate(kDataIpa).physical == address_of(page_new));
