@@ -15,6 +15,7 @@
 //    SYSTEM_OFF ends the hypervisor with status 0 after printing exits by type.
 //
 // Configuration: hv.cfg (see config.cppm); tools/run-hypervisor writes it.
+#include <arm/asm/mmu.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +204,7 @@ bool prepare_vm(unsigned physical_cpus) {
   const unsigned long dtb_size = hv::build_guest_dt(reinterpret_cast<const void*>(kHostDtb), kHostDtbMaxSize,
                                                     dt, reinterpret_cast<void*>(vm.dtb), kGuestDtbSize);
   if (dtb_size == 0) return false;
+  arm_el2_clean_to_poc(reinterpret_cast<const void*>(vm.dtb), dtb_size);  // the guest starts with caches off
   printf("hypervisor: guest RAM 0x%llx-0x%llx, DTB at 0x%llx (%lu bytes), %u vCPU(s)\n",
          static_cast<unsigned long long>(kGuestRamBase), static_cast<unsigned long long>(vm.ram_end),
          static_cast<unsigned long long>(vm.dtb), dtb_size, config.cpus);

@@ -111,6 +111,25 @@ struct Stage2Tlb {
   }
   // The new entry is visible to every walker before the caller goes on.
   void publish() const noexcept { asm volatile("dsb ishst\n isb" ::: "memory"); }
+  // Before a VMID is given to a new VM (or its tables are replaced): no CPU may keep an
+  // entry of the VMID's earlier tables. TLBI VMALLS12E1IS, stage 1 and 2, for the VMID
+  // in VTTBR_EL2 (Arm ARM C5.5 "TLB maintenance instructions").
+  void invalidate_vmid(std::uint64_t vttbr) const noexcept {
+    std::uint64_t saved;
+    asm volatile("mrs %0, vttbr_el2" : "=r"(saved));
+    asm volatile(
+        "dsb ishst\n"
+        "msr vttbr_el2, %0\n"
+        "isb\n"
+        "tlbi vmalls12e1is\n"
+        "dsb ish\n"
+        "isb\n"
+        "msr vttbr_el2, %1\n"
+        "isb\n"
+        :
+        : "r"(vttbr), "r"(saved)
+        : "memory");
+  }
 };
 static_assert(Stage2TlbMaintenance<Stage2Tlb>);
 #endif

@@ -96,3 +96,28 @@ bool arm_el2_map_device(uint64_t base, uint64_t size) {
   __asm__ volatile("dsb ishst\n isb" ::: "memory");
   return true;
 }
+
+/* Cache maintenance by VA (Arm ARM D7.5 "Cache maintenance instructions"), by the
+   smallest line of CTR_EL0 (DminLine for data, IminLine for instructions). */
+static uint64_t line_size(unsigned shift) {
+  uint64_t ctr;
+  __asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
+  return ARM_U64(4) << ((ctr >> shift) & ((ARM_U64(1) << ARM_CTR_DMINLINE_WIDTH) - 1));
+}
+
+void arm_el2_clean_to_poc(const void* start, uint64_t size) {
+  const uint64_t line = line_size(ARM_CTR_DMINLINE_SHIFT);
+  const uintptr_t end = (uintptr_t)start + size;
+  for (uintptr_t address = (uintptr_t)start & ~(line - 1); address < end; address += line)
+    __asm__ volatile("dc cvac, %0" ::"r"(address) : "memory");
+  __asm__ volatile("dsb ish" ::: "memory");
+}
+
+void arm_el2_sync_instructions(const void* start, uint64_t size) {
+  arm_el2_clean_to_poc(start, size);
+  const uint64_t line = line_size(ARM_CTR_IMINLINE_SHIFT);
+  const uintptr_t end = (uintptr_t)start + size;
+  for (uintptr_t address = (uintptr_t)start & ~(line - 1); address < end; address += line)
+    __asm__ volatile("ic ivau, %0" ::"r"(address) : "memory");
+  __asm__ volatile("dsb ish\n isb" ::: "memory");
+}

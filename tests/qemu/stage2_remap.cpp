@@ -35,18 +35,6 @@ volatile unsigned window_faults;
 
 uint64_t address_of(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
-// The guest starts with its caches off: what the host wrote must reach the point of
-// coherency first (Arm ARM D7.5 "Cache maintenance", DC CVAC).
-void clean_to_poc(const void* start, uint64_t size) {
-  uint64_t ctr;
-  asm volatile("mrs %0, ctr_el0" : "=r"(ctr));
-  const uint64_t line_size = uint64_t{4}
-                             << ((ctr >> ARM_CTR_DMINLINE_SHIFT) & ((1u << ARM_CTR_DMINLINE_WIDTH) - 1));
-  for (uint64_t line = address_of(start) & ~(line_size - 1); line < address_of(start) + size;
-       line += line_size)
-    asm volatile("dc cvac, %0" ::"r"(line) : "memory");
-  asm volatile("dsb ish" ::: "memory");
-}
 }  // namespace
 
 extern "C" void arm_el2_secondary_main(uint64_t cpu) {
@@ -82,12 +70,13 @@ extern "C" void arm_el2_secondary_main(uint64_t cpu) {
 }
 
 int main() {
+  // The guest reads with its caches off: what the host wrote must reach the PoC.
   page_old[0] = kOld;
   page_new[0] = kNew;
   page_third[0] = kThird;
-  clean_to_poc(page_third, sizeof page_third);
-  clean_to_poc(page_old, sizeof page_old);
-  clean_to_poc(page_new, sizeof page_new);
+  arm_el2_clean_to_poc(page_third, sizeof page_third);
+  arm_el2_clean_to_poc(page_old, sizeof page_old);
+  arm_el2_clean_to_poc(page_new, sizeof page_new);
   arm::PagePool pool(stage2_pages, 8);
   arm::Stage2Table stage2(pool, 9);
   SCENARIO_CHECK(stage2.map(address_of(__text_end), address_of(__text_end),
@@ -95,6 +84,8 @@ int main() {
                             arm::kGuestRam) == arm::MapError::None);
   SCENARIO_CHECK(stage2.map(kDataIpa, address_of(page_old), 4096, arm::kGuestRam) == arm::MapError::None);
   vttbr = stage2.vttbr();
+  arm::Stage2Tlb tlb;
+  tlb.invalidate_vmid(vttbr);  // VMID 9 may have served an earlier VM (firmware, a reboot)
 
   arm::smccc::CallRegisters call;
   call.x[0] = arm::psci::kCpuOn64;
@@ -110,7 +101,6 @@ int main() {
   while (!guest_running && !guest_done && now - start < 10 * frequency);
   SCENARIO_CHECK(guest_running);
 
-  arm::Stage2Tlb tlb;
   SCENARIO_CHECK(stage2.remap_page(kDataIpa, address_of(page_new), arm::kGuestRam, tlb) ==
                  arm::MapError::None);
   SCENARIO_CHECK(stage2.translate(kDataIpa).physical == address_of(page_new));

@@ -98,6 +98,7 @@
 /* CTR_EL0.DminLine[19:16] (Arm ARM D19.2): log2 of the smallest data cache line, in words. */
 #define ARM_CTR_DMINLINE_SHIFT 16
 #define ARM_CTR_DMINLINE_WIDTH 4
+#define ARM_CTR_IMINLINE_SHIFT 0        /* IminLine[3:0]: the same for the I-cache */
 
 /* The RAM window mapped Normal (see the map above). */
 #define ARM_EL2_MMU_RAM_BASE ARM_U64(0x40000000)
@@ -118,6 +119,18 @@ extern "C" {
  * as something else or lies beyond the 39-bit VA space. Visible to every CPU on return.
  */
 bool arm_el2_map_device(uint64_t base, uint64_t size);
+/*
+ * DC CVAC over [start, start + size), then DSB ISH: what the hypervisor wrote there
+ * through its cacheable map reaches the point of coherency, where a guest that starts
+ * with its MMU and caches off (the arm64 boot protocol) reads it. For a guest's DTB,
+ * and any data the hypervisor copies or patches into guest memory.
+ */
+void arm_el2_clean_to_poc(const void* start, uint64_t size);
+/*
+ * The same, then IC IVAU over the range, DSB ISH and ISB: for instructions the
+ * hypervisor wrote that a guest (or the hypervisor) will execute.
+ */
+void arm_el2_sync_instructions(const void* start, uint64_t size);
 #ifdef __cplusplus
 }
 #endif
