@@ -53,5 +53,15 @@ fail:
     .balign 0x80
     .endr
 .endm
+
+/* \name: reports an exception the scenario did not expect (status 99, ESR_EL1 in x1) and
+   stops; the hypervisor side fails the test on it. */
+.macro guest_unexpected_exception name
+\name:
+    mov     x0, #99
+    mrs     x1, esr_el1
+    hvc     #GUEST_REPORT
+    b       .
+.endm
 #endif
 #endif

@@ -71,10 +71,6 @@ sync_handler:
     msr     elr_el1, x22
     eret
 
-unexpected_exception:
-    mov     x0, #99
-    mrs     x1, esr_el1
-    hvc     #GUEST_REPORT
-    b       .
+    guest_unexpected_exception unexpected_exception
 
     guest_vector_table id_vectors, sync_handler, unexpected_exception, unexpected_exception

@@ -137,10 +137,6 @@ irq_handler:
 5:  msr     icc_eoir1_el1, x21
     eret
 
-unexpected_exception:
-    mov     x0, #99
-    mrs     x1, esr_el1
-    hvc     #GUEST_REPORT
-    b       .
+    guest_unexpected_exception unexpected_exception
 
     guest_vector_table pmu_vectors, unexpected_exception, irq_handler, unexpected_exception
