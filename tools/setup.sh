@@ -10,7 +10,7 @@ tools_dir="$root/.tools"
 
 debian_packages=(
   clang-19 lld-19 llvm-19 clang-tools-19 libclang-rt-19-dev clang-format-19 clang-tidy-19
-  ninja-build qemu-system-arm doctest-dev libbenchmark-dev python3
+  ninja-build qemu-system-arm ipxe-qemu doctest-dev libbenchmark-dev python3
   picolibc-aarch64-linux-gnu device-tree-compiler gdb-multiarch cpio fakeroot
   ca-certificates
 )
