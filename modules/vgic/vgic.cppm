@@ -75,7 +75,8 @@ inline constexpr unsigned kTyperAffinityShift = 32;
 inline constexpr std::uint32_t kVgicIidr = 0x43b;
 inline constexpr std::uint32_t kVgicPidr2 = 0x3u << 4;
 
-// ICH_HCR_EL2 (12.5.7): UIE [1], LRENPIE [2], NPIE [3]; ICH_LR<n>_EL2.EOI [41] (12.5.10):
+// ICH_HCR_EL2 (12.5.7): UIE [1] (underflow: at most one list register valid), LRENPIE [2],
+// NPIE [3] (no list register pending); ICH_LR<n>_EL2.EOI [41] (12.5.10):
 // with HW == 0, a maintenance interrupt when the guest deactivates the interrupt.
 inline constexpr std::uint64_t kIchHcrUie = 1ull << 1;
 inline constexpr std::uint64_t kIchHcrNpie = 1ull << 3;
@@ -273,9 +274,11 @@ class Vgic {
     for (unsigned i = 0; i < kVgicPrivateInterrupts; ++i) consider(private_[vcpu][i], i);
     for (unsigned i = 0; i < config_.spis; ++i)
       if (spi_target(spi_[i]) == vcpu) consider(spi_[i], 32 + i);
+    bool any_pending = false;
     for (unsigned n = 0; n < count; ++n) {
       Irq& irq = *chosen[n].irq;
       const bool deliver_pending = pending(irq) && irq.enabled && group_enabled(irq);
+      any_pending |= deliver_pending;
       std::uint64_t state = irq.active ? ich_lr::kStateActive : 0;
       if (deliver_pending) state |= ich_lr::kStatePending;
       std::uint64_t lr = (std::uint64_t{chosen[n].intid} << ich_lr::kVirtualIntidShift) |
@@ -297,7 +300,12 @@ class Vgic {
       irq.active = false;
     }
     for (unsigned n = count; n < list_registers; ++n) cpu.lr[n] = 0;
-    cpu.hcr = (cpu.hcr & ~(kIchHcrUie | kIchHcrNpie)) | kIchHcrEnable | (more ? kIchHcrNpie : 0);
+    // NPIE when a list register is pending (the maintenance interrupt comes once the guest
+    // took them all); when every list register is active, NPIE would hold at once and the
+    // guest would never run: UIE then waits for the guest to deactivate all but one.
+    std::uint64_t refill = 0;
+    if (more) refill = any_pending ? kIchHcrNpie : kIchHcrUie;
+    cpu.hcr = (cpu.hcr & ~(kIchHcrUie | kIchHcrNpie)) | kIchHcrEnable | refill;
     update_work();
   }
 

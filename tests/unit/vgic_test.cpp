@@ -538,3 +538,23 @@ TEST_CASE("accesses by a vCPU that does not exist, or to unknown offsets, read z
   CHECK(vgic.raise(2000) == 0);
   CHECK(vgic.raise(16, 7) == 0);
 }
+
+TEST_CASE("with every list register active and more waiting, UIE (not NPIE) asks for the refill") {
+  arm::Vgic vgic = make_vgic(1);
+  bring_up(vgic);
+  for (unsigned i = 0; i < 5; ++i) enable_spi(vgic, 32 + i);
+  vgic.write(0, kGicd + arm::gicd::ISACTIVER + 4, 4, 0xf);  // four active
+  vgic.raise(36);
+  arm::VgicState cpu;
+  vgic.flush(0, cpu);
+  for (std::uint64_t lr : cpu.lr) CHECK(lr_state(lr) == arm::ich_lr::kStateActive);
+  CHECK((cpu.hcr & arm::kIchHcrNpie) == 0);  // it would hold at once: the guest would never run
+  CHECK((cpu.hcr & arm::kIchHcrUie) != 0);
+  for (unsigned n = 0; n < 3; ++n) deactivate(cpu.lr[n]);
+  vgic.fold(0, cpu);
+  vgic.flush(0, cpu);
+  CHECK(arm::list_register_intid(cpu.lr[0]) == 35);
+  CHECK(arm::list_register_intid(cpu.lr[1]) == 36);
+  CHECK(lr_state(cpu.lr[1]) == arm::ich_lr::kStatePending);
+  CHECK((cpu.hcr & (arm::kIchHcrNpie | arm::kIchHcrUie)) == 0);
+}
