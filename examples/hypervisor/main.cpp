@@ -375,6 +375,8 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument) {
       forward_physical_interrupt(index, gic);
     } else if (auto* read = exit.get_if<arm::MmioRead>();
                read != nullptr && vm.vgic.contains(read->address)) {
+      // The list registers first, so that the guest reads what it acknowledged since entry.
+      sync_list_registers(index, list_registers);
       read->complete(vm.vgic.read(index, read->address, read->size));
     } else if (auto* write = exit.get_if<arm::MmioWrite>();
                write != nullptr && vm.vgic.contains(write->address)) {
