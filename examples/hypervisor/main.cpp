@@ -4,12 +4,14 @@
 //  - Memory: the hypervisor keeps 0x40000000-0x41000000 (QEMU's DTB, its configuration,
 //    its image, stacks, stage-2 tables); the guest gets the rest of RAM, mapped 1:1 by
 //    stage 2. The hypervisor's memory is never mapped into the guest.
-//  - Devices: the GICv3 distributor and redistributors are passed through; the guest's
-//    GIC CPU interface is the virtual one (list registers). The PL011 UART is emulated by
+//  - Devices: the GICv3 distributor and redistributors are emulated by arm.vgic (not in
+//    stage 2: the physical GIC is the hypervisor's alone); the guest's GIC CPU interface is
+//    the virtual one (list registers, filled by arm.vgic). The PL011 UART is emulated by
 //    trap-and-emulate (hv.pl011). Every other device is left out of the guest's DT.
-//  - Interrupts: physical interrupts exit to the hypervisor, which acknowledges them and
-//    injects them into the guest linked to the physical one (the arch timer, passed-through
-//    devices) or as plain virtual ones (SGIs, the emulated UART).
+//  - Interrupts: physical interrupts exit to the hypervisor, which acknowledges them. The
+//    virtual timer's PPI is raised in arm.vgic linked to the physical one (HW bit); the
+//    emulated UART's line is a level input of arm.vgic; the guest's SGIs go through
+//    arm.vgic, with a physical SGI (kKickSgi) to the CPU running a target vCPU.
 //  - Firmware: the guest's PSCI calls (method "smc") are answered by arm.smc; CPU_ON starts
 //    the physical CPU with the same index through the real firmware and runs the vCPU there.
 //    SYSTEM_OFF ends the hypervisor with status 0 after printing exits by type.
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 
 import arm.vcpu;
+import arm.vgic;
 import arm.fdt;
 import hv.config;
 import hv.guest_dt;
@@ -40,13 +43,15 @@ constexpr uint64_t kConfigAddress = 0x4010'0000;  // hv.cfg (tools/run-hyperviso
 constexpr uint64_t kConfigMaxSize = 0x1'0000;
 constexpr uint64_t kGuestRamBase = 0x4100'0000;  // below: the hypervisor's own memory
 constexpr uint64_t kGicDistributor = 0x0800'0000;
-constexpr uint64_t kGicDistributorSize = 0x1'0000;
 constexpr uint64_t kGicRedistributors = 0x080a'0000;
 constexpr uint64_t kGicRedistributorStride = 0x2'0000;
 constexpr uint64_t kUartBase = 0x0900'0000;
 constexpr uint32_t kUartIntid = 33;            // SPI 1
 constexpr uint64_t kGuestDtbSize = 0x20'0000;  // the guest's DTB: the last 2 MiB of RAM
 constexpr uint32_t kMaxIntid = 1019;
+constexpr uint32_t kVirtualTimerIntid = 27;  // PPI 11, CNTV (the guest's timer)
+constexpr uint32_t kMaintenanceIntid = 25;   // PPI 9, the GIC maintenance interrupt
+constexpr uint32_t kKickSgi = 8;             // makes another CPU exit its guest
 
 // arm64 Image header (Linux Documentation/arch/arm64/booting.rst).
 struct ImageHeader {
@@ -84,6 +89,10 @@ struct Vm {
   uint64_t cpu_entry[hv::kMaxCpus] = {};
   uint64_t cpu_context[hv::kMaxCpus] = {};
   hv::ExitStats stats[hv::kMaxCpus];
+  // The emulated GICv3 (GICD, one GICR per vCPU at the addresses QEMU's virt uses).
+  arm::Vgic vgic{arm::VgicConfig{.vcpus = 1, .spis = 64, .gicd_base = 0x0800'0000, .gicr_base = 0x080a'0000}};
+  // Whether vCPU n's list registers hold anything arm.vgic put there.
+  bool list_registers_used[hv::kMaxCpus] = {};
 };
 Vm vm;
 
@@ -180,9 +189,6 @@ bool prepare_vm(unsigned physical_cpus) {
   static arm::Stage2Table stage2(pool, 1);
   const arm::MapError errors[] = {
       stage2.map(kGuestRamBase, kGuestRamBase, guest_ram_size, arm::kGuestRam),
-      stage2.map(kGicDistributor, kGicDistributor, kGicDistributorSize, arm::kDeviceMemory),
-      stage2.map(kGicRedistributors, kGicRedistributors, physical_cpus * kGicRedistributorStride,
-                 arm::kDeviceMemory),
   };
   for (arm::MapError error : errors) {
     if (error != arm::MapError::None) {
@@ -191,6 +197,10 @@ bool prepare_vm(unsigned physical_cpus) {
     }
   }
   vm.vttbr = stage2.vttbr();
+  vm.vgic.reset({.vcpus = physical_cpus < arm::kVgicMaxVcpus ? physical_cpus : arm::kVgicMaxVcpus,
+                 .spis = 64,
+                 .gicd_base = kGicDistributor,
+                 .gicr_base = kGicRedistributors});
 
   hv::GuestDtInput dt;
   dt.ram_base = kGuestRamBase;
@@ -258,91 +268,121 @@ void handle_psci_cpu_on(arm::PsciCpuOn& on) {
   exit(status);
 }
 
-// A physical interrupt arrived while the guest ran: acknowledge it and hand it to the
-// guest. With split EOI (ICC_CTLR_EL1.EOImode = 1) the EOI only drops the priority; the
-// guest's own deactivation of the linked virtual interrupt deactivates the physical one.
-// SGIs (INTID 0-15) a vCPU has received but not yet got into a list register (they were
-// all busy). An SGI is an edge: dropping one loses an IPI, so it waits here.
-struct PendingSgis {
-  uint16_t bits = 0;
-
-  void add(uint32_t intid) { bits |= static_cast<uint16_t>(1u << intid); }
-  // Injects what fits; the rest stays for the next exit.
-  void flush(arm::VCpu& vcpu) {
-    for (uint32_t intid = 0; bits != 0 && intid < 16; ++intid) {
-      const auto bit = static_cast<uint16_t>(1u << intid);
-      if ((bits & bit) == 0 || vcpu.has_virtual_interrupt(intid)) continue;
-      if (!vcpu.inject_interrupt({.intid = intid})) return;
-      bits &= static_cast<uint16_t>(~bit);
-    }
-  }
-};
-
 // The physical PL011 is the hypervisor's console; what it receives is the guest's input.
-// Its receive interrupts (DDI 0183 3.3.13 UARTIMSC: RXIM, RTIM) arrive as the physical
-// SPI the guest also knows as its UART's: the guest's GIC driver enables and routes it in
-// the distributor, which it owns, so it reaches the CPU of the vCPU that expects it.
+// Its receive interrupts (DDI 0183 3.3.13 UARTIMSC: RXIM, RTIM) raise the physical SPI
+// kUartIntid, which the hypervisor owns (the guest's distributor is arm.vgic's): it is
+// enabled and routed to the boot CPU in the physical distributor, and what it brings in
+// becomes the level of the emulated UART's line in the vGIC.
 volatile uint32_t* physical_uart(uint64_t offset) {
   return reinterpret_cast<volatile uint32_t*>(kUartBase + offset);
 }
 
-void enable_console_input() {
+// The physical UART's receive interrupts (UARTIMSC.RXIM, RTIM) are on while the emulated
+// FIFO has room and off while it is full: the physical line is level-sensitive and stays
+// high while the physical FIFO holds anything, so with nowhere to put it, it would fire at
+// every guest entry and the guest could never run to read its FIFO (flow control, as a
+// real UART's RTS would give).
+void set_console_input_enabled(bool enabled) {
   *physical_uart(hv::EmulatedPl011::kImsc) =
-      hv::EmulatedPl011::kRxInterrupt | hv::EmulatedPl011::kRxTimeoutInterrupt;
+      enabled ? hv::EmulatedPl011::kRxInterrupt | hv::EmulatedPl011::kRxTimeoutInterrupt : 0;
 }
 
-// Moves what the physical UART received into the emulated one, as far as its FIFO takes.
+void enable_console_input(arm::PhysicalGic& gic) {
+  set_console_input_enabled(true);
+  gic.enable_shared_interrupt(kUartIntid, /*affinity=*/0);
+}
+
+// Moves what the physical UART received into the emulated one, as far as its FIFO takes;
+// the rest stays in the physical one (read only when there is room, so nothing is lost).
+// Called with the UART lock.
 void receive_console_input() {
-  vm.uart_lock.lock();
-  while ((*physical_uart(hv::EmulatedPl011::kFr) & hv::EmulatedPl011::kFrRxfe) == 0 &&
-         vm.uart.receive(static_cast<char>(*physical_uart(hv::EmulatedPl011::kDr) & 0xff))) {
+  while (vm.uart.can_receive() && (*physical_uart(hv::EmulatedPl011::kFr) & hv::EmulatedPl011::kFrRxfe) == 0)
+    vm.uart.receive(static_cast<char>(*physical_uart(hv::EmulatedPl011::kDr) & 0xff));
+  set_console_input_enabled(vm.uart.can_receive());
+}
+
+// Physical SGIs to the CPUs running the vCPUs in `kicks` (vCPU n runs on CPU n), so that
+// they exit their guest and take up what arm.vgic now has for them.
+void kick(uint32_t kicks, unsigned self) {
+  kicks &= ~(1u << self);
+  if (kicks == 0) return;
+  for (unsigned n = 0; n < arm::kVgicMaxVcpus; ++n) {
+    if ((kicks & (1u << n)) == 0) continue;
+    // ICC_SGI1R_EL1: INTID [27:24], Aff1 [23:16], TargetList [15:0] (IHI 0069 12.2.23).
+    const uint64_t affinity = arm::vgic_vcpu_affinity(n);
+    arm::write_sysreg<arm::SysReg::ICC_SGI1R_EL1>(
+        (uint64_t{kKickSgi} << 24) | (((affinity >> 8) & 0xff) << 16) | (1u << (affinity & 0xf)));
   }
-  vm.uart_lock.unlock();
+  arm::instruction_barrier();
 }
 
-void update_uart_interrupt(arm::VCpu& vcpu) {
-  if (vm.uart.interrupt_pending() && !vcpu.has_virtual_interrupt(kUartIntid))
-    vcpu.inject_interrupt({.intid = kUartIntid});
+// The emulated UART's interrupt line is a level input of the vGIC. Called with the UART lock.
+void update_uart_interrupt(unsigned index) {
+  kick(vm.vgic.set_level(kUartIntid, vm.uart.interrupt_pending()), index);
 }
 
-void forward_physical_interrupt(arm::VCpu& vcpu, arm::PhysicalGic& gic, PendingSgis& sgis) {
+// A physical interrupt arrived while the guest ran: acknowledge it and hand it to the
+// guest. With split EOI (ICC_CTLR_EL1.EOImode = 1) the EOI only drops the priority; the
+// guest's own deactivation of the linked virtual interrupt deactivates the physical one.
+void forward_physical_interrupt(unsigned index, arm::PhysicalGic& gic) {
   const uint32_t intid = gic.acknowledge();
   if (intid > kMaxIntid) return;  // spurious
   gic.end_of_interrupt(intid);
   if (intid == kUartIntid) {
     // Level-sensitive: with the FIFO drained (or the emulated one full, when the physical
     // line stays high until the guest reads) deactivating it is safe.
+    vm.uart_lock.lock();
     receive_console_input();
+    update_uart_interrupt(index);
+    vm.uart_lock.unlock();
     gic.deactivate(intid);
-    update_uart_interrupt(vcpu);
     return;
   }
-  if (intid < 16) {
-    // SGIs cannot be linked to their physical source: deactivate here, inject a copy.
-    gic.deactivate(intid);
-    sgis.add(intid);
+  if (intid == kVirtualTimerIntid || intid == arm::kPmuOverflowIntid) {
+    // The vCPU's own devices (its timer, its partition of the PMU), linked to the physical
+    // PPI: the guest's deactivation of the virtual one deactivates it (arm.vgic's list
+    // register has HW set), so it cannot fire again before that.
+    vm.vgic.raise(intid, index);
     return;
   }
-  // Linked to the physical interrupt. If no list register is free, deactivating the
-  // physical one is safe: the devices passed through (the timer) are level-triggered
-  // and assert it again.
-  if (!vcpu.inject_interrupt({.intid = intid, .hardware = true, .physical_intid = intid}))
-    gic.deactivate(intid);
+  // The kick (its work is the exit itself), the maintenance interrupt (arm.vgic refills the
+  // list registers before the guest runs again), and anything else the guest has no
+  // business with.
+  gic.deactivate(intid);
+}
+
+// Before the guest runs again: arm.vgic folds the list registers back and fills them. Costs
+// two loads and branches when neither the list registers nor arm.vgic hold anything.
+void sync_list_registers(unsigned index, unsigned list_registers) {
+  if (!vm.list_registers_used[index] && !vm.vgic.has_work(index)) return;
+  arm::VgicState cpu;
+  for (unsigned n = 0; n < list_registers; ++n) cpu.lr[n] = arm::read_list_register(n);
+  cpu.hcr = arm::read_sysreg<arm::SysReg::ICH_HCR_EL2>();
+  vm.vgic.fold(index, cpu, list_registers);
+  vm.vgic.flush(index, cpu, list_registers);
+  bool used = false;
+  for (unsigned n = 0; n < list_registers; ++n) {
+    arm::write_list_register(n, cpu.lr[n]);
+    used |= cpu.lr[n] != 0;
+  }
+  arm::write_sysreg<arm::SysReg::ICH_HCR_EL2>(cpu.hcr);
+  vm.list_registers_used[index] = used;
 }
 
 bool in_uart(uint64_t address) {
   return address >= kUartBase && address < kUartBase + hv::EmulatedPl011::kSize;
 }
 
-// Registers the hypervisor answers itself: SGI generation (forwarded to the physical GIC:
-// vCPU n runs on CPU n with the same affinity, so the target list needs no translation).
-// The PMU never gets here: these vCPUs have none (VCpuConfig::pmu), so the vCPU tells the
-// guest so (PMUVer 0) and makes its registers UNDEFINED itself.
-bool handle_sysreg(arm::Exit& exit) {
+// Registers the hypervisor answers itself: SGI generation (arm.vgic makes the SGI pending
+// for the vCPUs the value names; with a single Security state ICC_SGI0R_EL1 and
+// ICC_ASGI1R_EL1 name their targets the same way). The PMU never gets here: the vCPU
+// either lends the guest its partition of the PMU or makes its registers UNDEFINED
+// (VCpuConfig::pmu).
+bool handle_sysreg(arm::Exit& exit, unsigned index) {
   if (auto* write = exit.get_if<arm::SysRegWrite>()) {
-    if (write->encoding == arm::sysreg::ICC_SGI1R_EL1) {
-      arm::write_sysreg<arm::SysReg::ICC_SGI1R_EL1>(write->value);
-      arm::instruction_barrier();
+    if (write->encoding == arm::sysreg::ICC_SGI1R_EL1 || write->encoding == arm::sysreg::ICC_ASGI1R_EL1 ||
+        write->encoding == arm::sysreg::ICC_SGI0R_EL1) {
+      kick(vm.vgic.send_sgi(index, write->value), index);
       return true;
     }
   }
@@ -353,6 +393,14 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument) {
   arm::PhysicalGic gic = gic_for(index);
   gic.init_this_cpu();
   gic.set_split_eoi(true);
+  gic.enable_private_interrupt(kVirtualTimerIntid);
+  gic.enable_private_interrupt(kMaintenanceIntid);
+  gic.enable_private_interrupt(kKickSgi);
+  vm.vgic.map_hardware(kVirtualTimerIntid, kVirtualTimerIntid, index);
+  if (vm.config.pmu) {
+    gic.enable_private_interrupt(arm::kPmuOverflowIntid);
+    vm.vgic.map_hardware(arm::kPmuOverflowIntid, arm::kPmuOverflowIntid, index);
+  }
   arm::VCpu vcpu{{.mpidr = index,
                   .entry = entry,
                   .argument = argument,
@@ -362,24 +410,34 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument) {
                   .pmu = vm.config.pmu ? arm::GuestPmu::Partitioned : arm::GuestPmu::None}};
   vcpu.load();
   hv::ExitStats& stats = vm.stats[index];
-  PendingSgis sgis;
+  const unsigned list_registers = arm::list_register_count() < arm::kMaxListRegisters
+                                      ? arm::list_register_count()
+                                      : arm::kMaxListRegisters;
+  sync_list_registers(index, list_registers);
   for (arm::Exit& exit : vcpu.run()) {
     stats.count(exit);
     if (exit.is<arm::ExternalInterrupt>()) {
-      forward_physical_interrupt(vcpu, gic, sgis);
+      forward_physical_interrupt(index, gic);
+    } else if (auto* read = exit.get_if<arm::MmioRead>();
+               read != nullptr && vm.vgic.contains(read->address)) {
+      // The list registers first, so that the guest reads what it acknowledged since entry.
+      sync_list_registers(index, list_registers);
+      read->complete(vm.vgic.read(index, read->address, read->size));
+    } else if (auto* write = exit.get_if<arm::MmioWrite>();
+               write != nullptr && vm.vgic.contains(write->address)) {
+      kick(vm.vgic.write(index, write->address, write->size, write->value), index);
     } else if (auto* read = exit.get_if<arm::MmioRead>(); read != nullptr && in_uart(read->address)) {
       vm.uart_lock.lock();
       read->complete(vm.uart.read(read->address - kUartBase));
+      // Room in the FIFO again: take what waits in the physical one.
+      if (read->address - kUartBase == hv::EmulatedPl011::kDr) receive_console_input();
+      update_uart_interrupt(index);  // reading the data register may drop the line
       vm.uart_lock.unlock();
-      if (read->address - kUartBase == hv::EmulatedPl011::kDr) {
-        receive_console_input();  // room in the FIFO again: take what waits in the physical one
-        update_uart_interrupt(vcpu);
-      }
     } else if (auto* write = exit.get_if<arm::MmioWrite>(); write != nullptr && in_uart(write->address)) {
       vm.uart_lock.lock();
       vm.uart.write(write->address - kUartBase, write->value);
+      update_uart_interrupt(index);
       vm.uart_lock.unlock();
-      update_uart_interrupt(vcpu);
     } else if (auto* on = exit.get_if<arm::PsciCpuOn>()) {
       handle_psci_cpu_on(*on);
     } else if (auto* off = exit.get_if<arm::PsciCpuOff>()) {
@@ -389,10 +447,10 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument) {
       power_off(index, "guest powered off", 0);
     } else if (exit.is<arm::PsciSystemReset>()) {
       power_off(index, "guest asked for a reset, which this example does not support", 3);
-    } else if (!handle_sysreg(exit)) {
+    } else if (!handle_sysreg(exit, index)) {
       stats.note_unexpected(exit, vcpu.registers().pc);  // the vCPU's default action follows
     }
-    sgis.flush(vcpu);
+    sync_list_registers(index, list_registers);
   }
   vcpu.put();
 }
@@ -424,7 +482,9 @@ int main() {
   printf("hypervisor: EL2 ready, %u CPU(s), %u-bit physical addresses\n", physical_cpus,
          percpu.features().physical_address_bits);
   if (!prepare_vm(physical_cpus)) return 1;
-  enable_console_input();
+  arm::PhysicalGic boot_gic = gic_for(0);
+  boot_gic.init_this_cpu();
+  enable_console_input(boot_gic);
   set_cpu_state(0, arm::psci::AffinityState::On);
   run_vcpu(0, vm.config.entry, vm.dtb);
   power_off(0, "the boot vCPU turned itself off", 0);

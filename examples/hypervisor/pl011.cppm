@@ -115,6 +115,8 @@ class EmulatedPl011 {
     return true;
   }
 
+  bool can_receive() const noexcept { return rx_count_ != kFifoDepth; }
+
   // The UART's interrupt line (level sensitive).
   bool interrupt_pending() const noexcept { return (raw_status() & imsc_) != 0; }
   uint64_t characters_written() const noexcept { return characters_written_; }

@@ -170,6 +170,22 @@ class PhysicalGic {
     priorities[intid] = priority;
     write32(sgi_frame + kGicrIsenabler0, 1u << intid);
   }
+  // Makes an SPI (32-1019) a group 1 interrupt routed to the CPU with the given affinity
+  // (Aff3.Aff2.Aff1.Aff0 as in MPIDR_EL1, Interrupt_Routing_Mode 0) and enables it. The
+  // registers are the distributor's, one bit, byte or doubleword per INTID (IHI 0069
+  // 12.9.15 GICD_IGROUPR<n>, 12.9.22 GICD_IPRIORITYR<n>, 12.9.23 GICD_IROUTER<n>, 12.9.18
+  // GICD_ISENABLER<n>); its trigger (GICD_ICFGR) stays as the platform reset it.
+  void enable_shared_interrupt(std::uint32_t intid, std::uint64_t affinity,
+                               std::uint8_t priority = 0x80) noexcept {
+    const std::uintptr_t word = 4 * (intid / 32);
+    const std::uint32_t bit = 1u << (intid % 32);
+    write32(distributor_ + kGicdIgroupr + word, read32(distributor_ + kGicdIgroupr + word) | bit);
+    reinterpret_cast<volatile std::uint8_t*>(distributor_ + kGicdIpriorityr)[intid] = priority;
+    *reinterpret_cast<volatile std::uint64_t*>(distributor_ + kGicdIrouter + 8 * std::uintptr_t{intid}) =
+        affinity & kIrouterAffinityMask;
+    write32(distributor_ + kGicdIsenabler + word, bit);
+  }
+
   void disable_private_interrupt(std::uint32_t intid) noexcept {
     write32(redistributor_ + kSgiFrameOffset + kGicrIcenabler0, 1u << intid);
   }
@@ -193,6 +209,13 @@ class PhysicalGic {
 
  private:
   static constexpr std::uintptr_t kGicdCtlr = 0x0000;
+  static constexpr std::uintptr_t kGicdIgroupr = 0x0080;
+  static constexpr std::uintptr_t kGicdIsenabler = 0x0100;
+  static constexpr std::uintptr_t kGicdIpriorityr = 0x0400;
+  static constexpr std::uintptr_t kGicdIrouter = 0x6000;  // GICD_IROUTER<n> at 0x6000 + 8n
+  // GICD_IROUTER: Aff3 [39:32], Aff2 [23:16], Aff1 [15:8], Aff0 [7:0]; Interrupt_Routing_Mode
+  // [31] clear (route to the named PE).
+  static constexpr std::uint64_t kIrouterAffinityMask = 0xff'00ff'ffffull;
   static constexpr std::uintptr_t kGicrWaker = 0x0014;
   static constexpr std::uintptr_t kSgiFrameOffset = 0x10000;  // the SGI_base frame, 64 KiB in
   static constexpr std::uintptr_t kGicrIgroupr0 = 0x0080;

@@ -189,7 +189,7 @@ class VCpu {
   //    counter, 2 x (8 + 2 x pmu_counters()) reads and as many writes, plus MDCR_EL2.
   //  - The overflow interrupt: the guest's counters raise the physical PMU interrupt (PPI
   //    23) while it runs; the hypervisor takes it as an ExternalInterrupt exit and hands it
-  //    to inject_pmu_overflow_interrupt().
+  //    to inject_pmu_overflow_interrupt() or to its virtual GIC.
   void load() noexcept {
     if (pmu_counters_ != 0) load_pmu();
     restore_el1_context(el1_);
@@ -285,8 +285,9 @@ class VCpu {
   // deactivate (split EOI), taken while this vCPU was loaded: the guest's counters raised it.
   // It becomes the guest's virtual INTID 23, linked to the physical one (ICH_LR<n>_EL2.HW), so
   // the guest's own deactivation deactivates it after its handler has cleared PMOVS, which
-  // lowers the level-sensitive line. Today through inject_interrupt() and the list registers;
-  // a virtual GIC module takes this over by giving the same call its own injection path.
+  // lowers the level-sensitive line. This goes straight into the list registers, for a
+  // hypervisor without a virtual distributor; one with arm.vgic maps PPI 23 to the physical
+  // one there (Vgic::map_hardware) and raises it in the vGIC instead, as it does the timer's.
   bool inject_pmu_overflow_interrupt() noexcept {
     if (pmu_counters_ == 0) return false;
     return inject_interrupt(
