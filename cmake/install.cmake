@@ -15,7 +15,7 @@ install(TARGETS ${_arm_install_targets}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   FILE_SET CXX_MODULES DESTINATION ${CMAKE_INSTALL_LIBDIR}/armvcpu/modules
   FILE_SET HEADERS DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(FILES modules/percpu/sysregs.def DESTINATION ${CMAKE_INSTALL_LIBDIR}/armvcpu/modules/percpu)
+install(FILES modules/sysreg/sysregs.def DESTINATION ${CMAKE_INSTALL_LIBDIR}/armvcpu/modules/sysreg)
 install(EXPORT ArmVcpuTargets
   NAMESPACE ArmVcpu::
   DESTINATION ${ARM_PACKAGE_DIR}

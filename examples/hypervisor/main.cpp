@@ -380,8 +380,8 @@ bool in_uart(uint64_t address) {
 // (VCpuConfig::pmu).
 bool handle_sysreg(arm::Exit& exit, unsigned index) {
   if (auto* write = exit.get_if<arm::SysRegWrite>()) {
-    if (write->encoding == arm::sysreg::ICC_SGI1R_EL1 || write->encoding == arm::sysreg::ICC_ASGI1R_EL1 ||
-        write->encoding == arm::sysreg::ICC_SGI0R_EL1) {
+    if (write->encoding == arm::SysReg::ICC_SGI1R_EL1 || write->encoding == arm::SysReg::ICC_ASGI1R_EL1 ||
+        write->encoding == arm::SysReg::ICC_SGI0R_EL1) {
       kick(vm.vgic.send_sgi(index, write->value), index);
       return true;
     }

@@ -173,15 +173,15 @@ struct DebugState {
 //  - DBGPRCR_EL1: what the guest last wrote.
 constexpr bool read_powerdown_debug_register(SysRegEncoding encoding, const DebugState& state,
                                              std::uint64_t& value) noexcept {
-  if (encoding == sysreg::OSLSR_EL1) {
+  if (encoding == SysReg::OSLSR_EL1) {
     value = oslsr::kOslmImplemented | (state.os_lock_locked ? oslsr::kOslk : 0);
     return true;
   }
-  if (encoding == sysreg::OSDLR_EL1) {
+  if (encoding == SysReg::OSDLR_EL1) {
     value = 0;
     return true;
   }
-  if (encoding == sysreg::DBGPRCR_EL1) {
+  if (encoding == SysReg::DBGPRCR_EL1) {
     value = state.power_control;
     return true;
   }
@@ -192,12 +192,12 @@ constexpr bool read_powerdown_debug_register(SysRegEncoding encoding, const Debu
 // OSLSR_EL1, which is read-only (that MSR is UNDEFINED).
 constexpr bool write_powerdown_debug_register(SysRegEncoding encoding, std::uint64_t value,
                                               DebugState& state) noexcept {
-  if (encoding == sysreg::OSLAR_EL1) {
+  if (encoding == SysReg::OSLAR_EL1) {
     state.os_lock_locked = (value & oslar::kOslk) != 0;
     return true;
   }
-  if (encoding == sysreg::OSDLR_EL1) return true;  // WI: see read_powerdown_debug_register
-  if (encoding == sysreg::DBGPRCR_EL1) {
+  if (encoding == SysReg::OSDLR_EL1) return true;  // WI: see read_powerdown_debug_register
+  if (encoding == SysReg::DBGPRCR_EL1) {
     state.power_control = value & dbgprcr::kCorenpdrq;
     return true;
   }
@@ -220,14 +220,10 @@ constexpr DebugRegisterCounts debug_register_counts(std::uint64_t id_aa64dfr0) n
 }
 
 namespace detail {
-// Register <n> of a bank: sysregs.def declares DBGBVR0_EL1..DBGBVR15_EL1 (and the other
-// three banks) as sixteen consecutive enumerators.
-template <SysReg Bank, unsigned N>
-inline constexpr SysReg kBankRegister = static_cast<SysReg>(static_cast<std::uint16_t>(Bank) + N);
-static_assert(kBankRegister<SysReg::DBGBVR0_EL1, kMaxBreakpoints - 1> == SysReg::DBGBVR15_EL1);
-static_assert(kBankRegister<SysReg::DBGBCR0_EL1, kMaxBreakpoints - 1> == SysReg::DBGBCR15_EL1);
-static_assert(kBankRegister<SysReg::DBGWVR0_EL1, kMaxWatchpoints - 1> == SysReg::DBGWVR15_EL1);
-static_assert(kBankRegister<SysReg::DBGWCR0_EL1, kMaxWatchpoints - 1> == SysReg::DBGWCR15_EL1);
+static_assert(bank_register(SysReg::DBGBVR0_EL1, kMaxBreakpoints - 1) == SysReg::DBGBVR15_EL1);
+static_assert(bank_register(SysReg::DBGBCR0_EL1, kMaxBreakpoints - 1) == SysReg::DBGBCR15_EL1);
+static_assert(bank_register(SysReg::DBGWVR0_EL1, kMaxWatchpoints - 1) == SysReg::DBGWVR15_EL1);
+static_assert(bank_register(SysReg::DBGWCR0_EL1, kMaxWatchpoints - 1) == SysReg::DBGWCR15_EL1);
 
 // Pairs 0..count-1 of the value and control banks, unrolled at compile time: register <N>
 // is one mrs/msr behind a test of N against the count, and nothing at or beyond the count
@@ -236,8 +232,8 @@ template <SysReg Values, SysReg Controls, unsigned N = 0, unsigned Size>
 inline void save_pairs(DebugRegisterPair (&pairs)[Size], unsigned count) noexcept {
   if constexpr (N < Size) {
     if (N >= count) return;
-    pairs[N].value = read_sysreg<kBankRegister<Values, N>>();
-    pairs[N].control = read_sysreg<kBankRegister<Controls, N>>();
+    pairs[N].value = read_sysreg<bank_register(Values, N)>();
+    pairs[N].control = read_sysreg<bank_register(Controls, N)>();
     save_pairs<Values, Controls, N + 1>(pairs, count);
   }
 }
@@ -245,8 +241,8 @@ template <SysReg Values, SysReg Controls, unsigned N = 0, unsigned Size>
 inline void restore_pairs(const DebugRegisterPair (&pairs)[Size], unsigned count) noexcept {
   if constexpr (N < Size) {
     if (N >= count) return;
-    write_sysreg<kBankRegister<Values, N>>(pairs[N].value);
-    write_sysreg<kBankRegister<Controls, N>>(pairs[N].control);
+    write_sysreg<bank_register(Values, N)>(pairs[N].value);
+    write_sysreg<bank_register(Controls, N)>(pairs[N].control);
     restore_pairs<Values, Controls, N + 1>(pairs, count);
   }
 }

@@ -21,28 +21,28 @@ struct IdField {
 // The fields the vCPU zeroes: "not implemented" for each (Arm ARM D19.2, the ID_AA64*
 // register descriptions).
 inline constexpr IdField kHiddenFeatures[] = {
-    {sysreg::ID_AA64PFR0_EL1, 32},  // SVE
-    {sysreg::ID_AA64PFR0_EL1, 40},  // MPAM
-    {sysreg::ID_AA64PFR0_EL1, 44},  // AMU
-    {sysreg::ID_AA64PFR1_EL1, 8},   // MTE
-    {sysreg::ID_AA64PFR1_EL1, 24},  // SME
-    {sysreg::ID_AA64PFR1_EL1, 16},  // MPAM_frac
-    {sysreg::ID_AA64DFR0_EL1, 32},  // PMSVer (statistical profiling)
-    {sysreg::ID_AA64DFR0_EL1, 44},  // TraceBuffer
+    {SysReg::ID_AA64PFR0_EL1, 32},  // SVE
+    {SysReg::ID_AA64PFR0_EL1, 40},  // MPAM
+    {SysReg::ID_AA64PFR0_EL1, 44},  // AMU
+    {SysReg::ID_AA64PFR1_EL1, 8},   // MTE
+    {SysReg::ID_AA64PFR1_EL1, 24},  // SME
+    {SysReg::ID_AA64PFR1_EL1, 16},  // MPAM_frac
+    {SysReg::ID_AA64DFR0_EL1, 32},  // PMSVer (statistical profiling)
+    {SysReg::ID_AA64DFR0_EL1, 44},  // TraceBuffer
 };
 // Fields whose "not implemented" is 0b1111, which the vCPU sets: the OS double lock
 // (ID_AA64DFR0_EL1.DoubleLock [39:36], Arm ARM D19.2). The vCPU emulates OSDLR_EL1 as a PE
 // without FEAT_DoubleLock has it, RAZ/WI (read_powerdown_debug_register, context.cppm).
 inline constexpr IdField kAbsentSignedFeatures[] = {
-    {sysreg::ID_AA64DFR0_EL1, 36},  // DoubleLock
+    {SysReg::ID_AA64DFR0_EL1, 36},  // DoubleLock
 };
 inline constexpr std::uint64_t kSignedFieldNotImplemented = 0xf;
 // Registers that describe only hidden features read as zero.
-inline constexpr SysRegEncoding kHiddenRegisters[] = {sysreg::ID_AA64ZFR0_EL1, sysreg::ID_AA64SMFR0_EL1};
+inline constexpr SysRegEncoding kHiddenRegisters[] = {SysReg::ID_AA64ZFR0_EL1, SysReg::ID_AA64SMFR0_EL1};
 
 // ID_AA64DFR0_EL1.PMUVer [11:8] (Arm ARM D19.2): 0 is "no PMU", 0xf an IMPLEMENTATION DEFINED
 // one; 1 FEAT_PMUv3, 4 FEAT_PMUv3p1, 5 v3p4, 6 v3p5 (MDCR_EL2.HCCD), 7 v3p7, 8 v3p8.
-inline constexpr IdField kPmuVersion{sysreg::ID_AA64DFR0_EL1, 8};
+inline constexpr IdField kPmuVersion{SysReg::ID_AA64DFR0_EL1, 8};
 inline constexpr std::uint64_t kPmuVersionV3 = 1;
 inline constexpr std::uint64_t kPmuVersionV3p1 = 4;
 inline constexpr std::uint64_t kPmuVersionV3p5 = 6;

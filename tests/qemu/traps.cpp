@@ -27,13 +27,13 @@ int main() {
     switch (step) {
       case 1: {
         auto* read = exit.get_if<arm::SysRegRead>();
-        SCENARIO_CHECK(read != nullptr && read->encoding == arm::sysreg::CNTP_CTL_EL0 && read->rt == 1);
+        SCENARIO_CHECK(read != nullptr && read->encoding == arm::SysReg::CNTP_CTL_EL0 && read->rt == 1);
         read->complete(5);
         break;
       }
       case 2: {
         auto* write = exit.get_if<arm::SysRegWrite>();
-        SCENARIO_CHECK(write != nullptr && write->encoding == arm::sysreg::CNTP_CVAL_EL0);
+        SCENARIO_CHECK(write != nullptr && write->encoding == arm::SysReg::CNTP_CVAL_EL0);
         SCENARIO_CHECK(write->value == 0x1'2345'6789ull);
         break;
       }
@@ -47,7 +47,7 @@ int main() {
         break;
       case 5: {
         auto* read = exit.get_if<arm::SysRegRead>();
-        SCENARIO_CHECK(read != nullptr && read->encoding == arm::sysreg::CNTP_TVAL_EL0);
+        SCENARIO_CHECK(read != nullptr && read->encoding == arm::SysReg::CNTP_TVAL_EL0);
         break;  // not answered: the vCPU injects UNDEF
       }
       default:

@@ -288,11 +288,11 @@ TEST_CASE("the virtual GIC is used only where the CPU has the GIC system registe
 TEST_CASE("the guest's ID registers hide the features whose state the vCPU does not switch") {
   // ID_AA64PFR0_EL1 with SVE (1 at [35:32]), AMU (1 at [47:44]), FP/AdvSIMD 0, EL0-EL3 AArch64.
   constexpr std::uint64_t kPfr0 = (1ull << 32) | (1ull << 44) | 0x1111;
-  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64PFR0_EL1, kPfr0, false) == 0x1111);
+  CHECK(arm::guest_id_register(arm::SysReg::ID_AA64PFR0_EL1, kPfr0, false) == 0x1111);
   // ID_AA64PFR1_EL1 with SME (1 at [27:24]), MTE (2 at [11:8]) and BT (1 at [3:0]).
-  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64PFR1_EL1, (1ull << 24) | (2ull << 8) | 1, false) == 1);
-  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64ZFR0_EL1, 0x1234, false) == 0);
-  CHECK(arm::guest_id_register(arm::sysreg::ID_AA64ISAR0_EL1, 0x1234, false) == 0x1234);
+  CHECK(arm::guest_id_register(arm::SysReg::ID_AA64PFR1_EL1, (1ull << 24) | (2ull << 8) | 1, false) == 1);
+  CHECK(arm::guest_id_register(arm::SysReg::ID_AA64ZFR0_EL1, 0x1234, false) == 0);
+  CHECK(arm::guest_id_register(arm::SysReg::ID_AA64ISAR0_EL1, 0x1234, false) == 0x1234);
 }
 
 TEST_CASE("ID register reads trapped by TID3 are answered inside run(), filtered") {
@@ -303,7 +303,7 @@ TEST_CASE("ID register reads trapped by TID3 are answered inside run(), filtered
   std::uint64_t x3_seen = 0, pc_seen = 0;
   scripted::set_script({[](arm::GuestRegisters&) {
                           // MRS x3, ID_AA64PFR0_EL1
-                          const auto iss = arm::SysRegIss::make(arm::sysreg::ID_AA64PFR0_EL1, 3, true);
+                          const auto iss = arm::SysRegIss::make(arm::SysReg::ID_AA64PFR0_EL1, 3, true);
                           set(arm::SysReg::ESR_EL2,
                               arm::Esr::make(arm::ExceptionClass::SysReg64, true, iss).value());
                           return kSync;
@@ -468,30 +468,30 @@ TEST_CASE("the OS lock, OS double lock and DBGPRCR_EL1 trap (MDCR_EL2.TDOSA) and
         (arm::mdcr::kTpm | arm::mdcr::kTpmcr | arm::mdcr::kTdosa | arm::mdcr::kTda));
   std::uint64_t fresh = 0, unlocked = 0, relocked = 0, power = 0, double_lock = 0, pc = 0;
   scripted::set_script({
-      mrs(arm::sysreg::OSLSR_EL1, 2),
+      mrs(arm::SysReg::OSLSR_EL1, 2),
       [&](arm::GuestRegisters& regs) {
         fresh = regs.x[2];
-        return msr(arm::sysreg::OSLAR_EL1, 1, 0)(regs);  // unlock
+        return msr(arm::SysReg::OSLAR_EL1, 1, 0)(regs);  // unlock
       },
-      mrs(arm::sysreg::OSLSR_EL1, 3),
+      mrs(arm::SysReg::OSLSR_EL1, 3),
       [&](arm::GuestRegisters& regs) {
         unlocked = regs.x[3];
-        return msr(arm::sysreg::DBGPRCR_EL1, 4, ~std::uint64_t{0})(regs);  // only CORENPDRQ is kept
+        return msr(arm::SysReg::DBGPRCR_EL1, 4, ~std::uint64_t{0})(regs);  // only CORENPDRQ is kept
       },
-      mrs(arm::sysreg::DBGPRCR_EL1, 5),
+      mrs(arm::SysReg::DBGPRCR_EL1, 5),
       [&](arm::GuestRegisters& regs) {
         power = regs.x[5];
-        return msr(arm::sysreg::OSDLR_EL1, 6, 1)(regs);  // DLK: ignored
+        return msr(arm::SysReg::OSDLR_EL1, 6, 1)(regs);  // DLK: ignored
       },
       [&](arm::GuestRegisters& regs) {
         regs.x[7] = 0x77;
-        return mrs(arm::sysreg::OSDLR_EL1, 7)(regs);
+        return mrs(arm::SysReg::OSDLR_EL1, 7)(regs);
       },
       [&](arm::GuestRegisters& regs) {
         double_lock = regs.x[7];
-        return msr(arm::sysreg::OSLAR_EL1, 8, arm::oslar::kOslk)(regs);  // lock again
+        return msr(arm::SysReg::OSLAR_EL1, 8, arm::oslar::kOslk)(regs);  // lock again
       },
-      mrs(arm::sysreg::OSLSR_EL1, 9),
+      mrs(arm::SysReg::OSLSR_EL1, 9),
       [&](arm::GuestRegisters& regs) {
         relocked = regs.x[9];
         pc = regs.pc;
@@ -515,13 +515,13 @@ TEST_CASE("each vCPU has its own OS lock and DBGPRCR_EL1") {
   arm::VCpu a{{.entry = 0x1000}};
   arm::VCpu b{{.entry = 0x2000}};
   a.load();
-  scripted::set_script({msr(arm::sysreg::OSLAR_EL1, 0, 0), msr(arm::sysreg::DBGPRCR_EL1, 1, 1), hvc(1, 0)});
+  scripted::set_script({msr(arm::SysReg::OSLAR_EL1, 0, 0), msr(arm::SysReg::DBGPRCR_EL1, 1, 1), hvc(1, 0)});
   run_until_hvc(a, 1);
   a.put();
   std::uint64_t b_oslsr = 0, b_power = 0;
   b.load();
   scripted::set_script(
-      {mrs(arm::sysreg::OSLSR_EL1, 2), mrs(arm::sysreg::DBGPRCR_EL1, 3), [&](arm::GuestRegisters& regs) {
+      {mrs(arm::SysReg::OSLSR_EL1, 2), mrs(arm::SysReg::DBGPRCR_EL1, 3), [&](arm::GuestRegisters& regs) {
          b_oslsr = regs.x[2];
          b_power = regs.x[3];
          return hvc(2, 0)(regs);
@@ -540,11 +540,11 @@ TEST_CASE(
     "hypervisor") {
   arm::VCpu vcpu{{.entry = 0x1000}};
   vcpu.load();
-  scripted::set_script({mrs(arm::sysreg::OSLAR_EL1, 1)});  // write-only
+  scripted::set_script({mrs(arm::SysReg::OSLAR_EL1, 1)});  // write-only
   for (arm::Exit& exit : vcpu.run()) {
     auto* read = exit.get_if<arm::SysRegRead>();
     REQUIRE(read != nullptr);
-    CHECK(read->encoding == arm::sysreg::OSLAR_EL1);
+    CHECK(read->encoding == arm::SysReg::OSLAR_EL1);
     break;
   }
 
@@ -552,11 +552,11 @@ TEST_CASE(
   arm::VCpu hardware{{.entry = 0x1000, .emulate_os_lock = false}};
   hardware.load();
   CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTdosa) == 0);
-  scripted::set_script({msr(arm::sysreg::OSLAR_EL1, 1, 0)});
+  scripted::set_script({msr(arm::SysReg::OSLAR_EL1, 1, 0)});
   for (arm::Exit& exit : hardware.run()) {
     auto* write = exit.get_if<arm::SysRegWrite>();
     REQUIRE(write != nullptr);
-    CHECK(write->encoding == arm::sysreg::OSLAR_EL1);
+    CHECK(write->encoding == arm::SysReg::OSLAR_EL1);
     break;
   }
   CHECK(hardware.debug_registers().os_lock_locked);  // untouched
@@ -566,20 +566,20 @@ TEST_CASE("the guest's ID_AA64DFR0_EL1 reports no OS double lock") {
   constexpr unsigned kDoubleLockShift = 36;
   constexpr std::uint64_t kDoubleLockField = std::uint64_t{0xf} << kDoubleLockShift;
   // QEMU's Cortex-A72: DoubleLock 0b0000, implemented.
-  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106, true) & kDoubleLockField) ==
+  CHECK((arm::guest_id_register(arm::SysReg::ID_AA64DFR0_EL1, 0x1030'5106, true) & kDoubleLockField) ==
         kDoubleLockField);
-  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106, true) & ~kDoubleLockField) ==
+  CHECK((arm::guest_id_register(arm::SysReg::ID_AA64DFR0_EL1, 0x1030'5106, true) & ~kDoubleLockField) ==
         0x1030'5106);
 }
 
 TEST_CASE("the guest's ID_AA64DFR0_EL1 reports a PMU only to a vCPU that has one") {
   constexpr std::uint64_t kPmuVersionField = std::uint64_t{0xf} << 8;
   // QEMU's Cortex-A72: PMUVer 0b0001 (FEAT_PMUv3).
-  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106, true) & kPmuVersionField) ==
+  CHECK((arm::guest_id_register(arm::SysReg::ID_AA64DFR0_EL1, 0x1030'5106, true) & kPmuVersionField) ==
         0x100);
-  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0x1030'5106, false) & kPmuVersionField) == 0);
+  CHECK((arm::guest_id_register(arm::SysReg::ID_AA64DFR0_EL1, 0x1030'5106, false) & kPmuVersionField) == 0);
   // An IMPLEMENTATION DEFINED PMU (0b1111) is not one the vCPU can lend.
-  CHECK((arm::guest_id_register(arm::sysreg::ID_AA64DFR0_EL1, 0xf00, true) & kPmuVersionField) == 0);
+  CHECK((arm::guest_id_register(arm::SysReg::ID_AA64DFR0_EL1, 0xf00, true) & kPmuVersionField) == 0);
 }
 
 TEST_CASE("a guest PMU partitions the counters with MDCR_EL2.HPMN and moves the guest's share") {
@@ -632,42 +632,39 @@ TEST_CASE("a vCPU without a guest PMU keeps every PMU register trapped") {
 namespace {
 constexpr arm::SysReg kDebugRegisterBanks[] = {arm::SysReg::DBGBVR0_EL1, arm::SysReg::DBGBCR0_EL1,
                                                arm::SysReg::DBGWVR0_EL1, arm::SysReg::DBGWCR0_EL1};
-arm::SysReg bank_register(arm::SysReg bank, unsigned n) {
-  return static_cast<arm::SysReg>(static_cast<unsigned>(bank) + n);
-}
 // What another vCPU or the host left in every breakpoint and watchpoint register.
 constexpr std::uint64_t kOtherOwner = 0x4848'0000;
 void fill_debug_registers(std::uint64_t value) {
   for (arm::SysReg bank : kDebugRegisterBanks)
-    for (unsigned n = 0; n < arm::kMaxBreakpoints; ++n) set(bank_register(bank, n), value);
+    for (unsigned n = 0; n < arm::kMaxBreakpoints; ++n) set(arm::bank_register(bank, n), value);
 }
 bool debug_registers_hold(std::uint64_t value) {
   for (arm::SysReg bank : kDebugRegisterBanks)
     for (unsigned n = 0; n < arm::kMaxBreakpoints; ++n)
-      if (hw(bank_register(bank, n)) != value) return false;
+      if (hw(arm::bank_register(bank, n)) != value) return false;
   return true;
 }
 }  // namespace
 
 TEST_CASE("MDCR_EL2.TDA traps exactly the debug registers it covers") {
-  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::MDSCR_EL1));
-  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::MDCCINT_EL1));
-  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::DBGBVRn_EL1(15)));
-  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::DBGWCRn_EL1(0)));
-  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::DBGCLAIMSET_EL1));
-  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::DBGAUTHSTATUS_EL1));
-  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::OSECCR_EL1));
-  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::MDCCSR_EL0));
-  CHECK(arm::is_trapped_by_debug_access_trap(arm::sysreg::DBGDTR_EL0));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::SysReg::MDSCR_EL1));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::SysReg::MDCCINT_EL1));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::bank_register(arm::SysReg::DBGBVR0_EL1, 15)));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::bank_register(arm::SysReg::DBGWCR0_EL1, 0)));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::SysReg::DBGCLAIMSET_EL1));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::SysReg::DBGAUTHSTATUS_EL1));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::SysReg::OSECCR_EL1));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::SysReg::MDCCSR_EL0));
+  CHECK(arm::is_trapped_by_debug_access_trap(arm::SysReg::DBGDTR_EL0));
   // TDOSA's, TDRA's, trace (CPTR_EL2.TTA: TRCPRGCTLR_EL1), EL2's own (DBGVCR32_EL2), not debug.
-  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::sysreg::OSLAR_EL1));
-  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::sysreg::OSLSR_EL1));
-  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::sysreg::OSDLR_EL1));
-  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::sysreg::DBGPRCR_EL1));
-  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::sysreg::MDRAR_EL1));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::SysReg::OSLAR_EL1));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::SysReg::OSLSR_EL1));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::SysReg::OSDLR_EL1));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::SysReg::DBGPRCR_EL1));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::SysReg::MDRAR_EL1));
   CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::SysRegEncoding{2, 1, 0, 1, 0}));
   CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::SysRegEncoding{2, 4, 0, 7, 0}));
-  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::sysreg::PMCR_EL0));
+  CHECK_FALSE(arm::is_trapped_by_debug_access_trap(arm::SysReg::PMCR_EL0));
 }
 
 TEST_CASE("a vCPU whose guest leaves the debug registers alone: load() and put() never touch them") {
@@ -705,8 +702,8 @@ TEST_CASE(
   vcpu.load();
   std::uint64_t pc_again = 0, mdcr_again = 0, value_again = 0;
   scripted::set_script({
-      mrs(arm::sysreg::DBGBVRn_EL1(1), 2),  // trapped: TDA
-      [&](arm::GuestRegisters& regs) {      // the same MRS, now untrapped
+      mrs(arm::bank_register(arm::SysReg::DBGBVR0_EL1, 1), 2),  // trapped: TDA
+      [&](arm::GuestRegisters& regs) {                          // the same MRS, now untrapped
         pc_again = regs.pc;
         mdcr_again = hw(arm::SysReg::MDCR_EL2);
         value_again = hw(arm::SysReg::DBGBVR1_EL1);
@@ -743,7 +740,7 @@ TEST_CASE(
   const std::uint64_t pc_msr = vcpu.registers().pc;
   std::uint64_t pc_write = 0;
   scripted::set_script({
-      msr(arm::sysreg::MDSCR_EL1, 3, 0),
+      msr(arm::SysReg::MDSCR_EL1, 3, 0),
       [&](arm::GuestRegisters& regs) {
         pc_write = regs.pc;
         value_again = hw(arm::SysReg::DBGWCR2_EL1);
@@ -764,7 +761,7 @@ TEST_CASE("the OS lock registers are emulated without switching the breakpoints 
   fill_debug_registers(kOtherOwner);
   arm::VCpu vcpu{{.entry = 0x1000}};
   vcpu.load();
-  scripted::set_script({mrs(arm::sysreg::OSLSR_EL1, 2), msr(arm::sysreg::OSLAR_EL1, 1, 0), hvc(1, 0)});
+  scripted::set_script({mrs(arm::SysReg::OSLSR_EL1, 2), msr(arm::SysReg::OSLAR_EL1, 1, 0), hvc(1, 0)});
   run_until_hvc(vcpu, 1);
   CHECK_FALSE(vcpu.debug_registers_on_cpu());
   CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTda) != 0);
