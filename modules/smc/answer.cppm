@@ -24,9 +24,6 @@ export namespace arm::smccc {
 template <class Call>
 concept TrapCall = std::is_same_v<Call, Hypercall> || std::is_same_v<Call, SecureMonitorCall>;
 
-constexpr Conduit conduit_of(const Hypercall&) noexcept { return Conduit::Hvc; }
-constexpr Conduit conduit_of(const SecureMonitorCall&) noexcept { return Conduit::Smc; }
-
 template <TrapCall Call>
 constexpr GuestCall guest_call(const Call& call) noexcept {
   GuestCall guest{conduit_of(call), call.immediate, {}};
@@ -60,7 +57,7 @@ bool answer(Call& call, CallOutcome& outcome, Firmware& firmware) noexcept {
       call.complete(results.x[0], results.x[1], results.x[2], results.x[3]);
       return true;
     } else {
-      const Answer result = psci::answer_for(decision.result);
+      const Answer result = psci::answer_for(decision);
       call.complete(result.x[0], result.x[1], result.x[2], result.x[3]);
       return true;
     }

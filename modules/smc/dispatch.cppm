@@ -56,7 +56,8 @@ inline CallOutcome dispatch(const GuestCall& call, const GuestCallPolicy& policy
   if (id.is_fast() && !id.reserved_bits_clear()) return answer_with(kNotSupported);
   if (is_arch_call(id)) return arch_call(id, call.registers, policy.cpus);
   if (policy.psci.emulate && psci::is_psci_call(id))
-    return psci::call(id, call.registers, policy.psci).visit([](auto& outcome) -> CallOutcome {
+    return psci::call(id, call.registers, policy.psci).visit([&](auto& outcome) -> CallOutcome {
+      if constexpr (requires { outcome.conduit; }) outcome.conduit = call.conduit;  // a PSCI event
       return outcome;
     });
   if (call.conduit == Conduit::Smc && policy.firmware.allows(id)) return Forward{};

@@ -14,6 +14,7 @@ module;
 #include <arm/runtime/std_support.h>
 export module arm.smc:psci;
 import arm.runtime;
+import arm.trap;
 import :smccc;
 import :arch;
 
@@ -150,18 +151,14 @@ struct Policy {
   bool extended_power_state = false;
 };
 
-// How a hypervisor completes a PSCI event. Not completed, the guest gets NOT_SUPPORTED,
-// as for any call nobody answered.
-struct Completion {
-  Status status = Status::NotSupported;
-  bool completed = false;
-};
-
 constexpr smccc::Answer answer_with(Status status) noexcept {
   return smccc::answer_with(static_cast<std::int64_t>(status));
 }
-constexpr smccc::Answer answer_for(const Completion& completion) noexcept {
-  return answer_with(completion.completed ? completion.status : Status::NotSupported);
+// The answer to the call behind a PSCI event: the status the hypervisor completed it with,
+// or NOT_SUPPORTED if it left the event alone, as for any call nobody answered.
+template <class Event>
+constexpr smccc::Answer answer_for(const Event& event) noexcept {
+  return answer_with(event.reply == Reply::Answered ? event.status : Status::NotSupported);
 }
 
 enum class ResetKind : std::uint8_t {
@@ -183,15 +180,25 @@ struct PsciCpuOn {
   std::size_t target = 0;          // index of the target in psci::Policy::vcpus
   std::uint64_t entry = 0;
   std::uint64_t context_id = 0;
-  psci::Completion result;
-  void complete(psci::Status status) noexcept { result = {status, true}; }
+  psci::Status status = psci::Status::NotSupported;  // the answer, once complete()d
+  Reply reply = Reply::None;
+  Conduit conduit = Conduit::Hvc;  // the call's instruction (smccc::dispatch sets it)
+  void complete(psci::Status answer) noexcept {
+    status = answer;
+    reply = Reply::Answered;
+  }
 };
 
 // CPU_OFF (DEN0022, "CPU_OFF"): stop the calling vCPU. On success the call does not return:
 // the hypervisor stops running this vCPU (and marks it OFF). It may refuse with DENIED.
 struct PsciCpuOff {
-  psci::Completion result;
-  void complete(psci::Status status) noexcept { result = {status, true}; }
+  psci::Status status = psci::Status::NotSupported;  // the answer, once complete()d
+  Reply reply = Reply::None;
+  Conduit conduit = Conduit::Hvc;  // the call's instruction (smccc::dispatch sets it)
+  void complete(psci::Status answer) noexcept {
+    status = answer;
+    reply = Reply::Answered;
+  }
 };
 
 // CPU_SUSPEND (DEN0022, "CPU_SUSPEND"). A standby state returns SUCCESS to the caller when
@@ -202,14 +209,24 @@ struct PsciCpuSuspend {
   bool powerdown = false;         // StateType
   std::uint64_t entry = 0;
   std::uint64_t context_id = 0;
-  psci::Completion result;
-  void complete(psci::Status status) noexcept { result = {status, true}; }
+  psci::Status status = psci::Status::NotSupported;  // the answer, once complete()d
+  Reply reply = Reply::None;
+  Conduit conduit = Conduit::Hvc;  // the call's instruction (smccc::dispatch sets it)
+  void complete(psci::Status answer) noexcept {
+    status = answer;
+    reply = Reply::Answered;
+  }
 };
 
 // SYSTEM_OFF (DEN0022, "SYSTEM_OFF"): the VM powers off; the call does not return.
 struct PsciSystemOff {
-  psci::Completion result;
-  void complete(psci::Status status) noexcept { result = {status, true}; }
+  psci::Status status = psci::Status::NotSupported;  // the answer, once complete()d
+  Reply reply = Reply::None;
+  Conduit conduit = Conduit::Hvc;  // the call's instruction (smccc::dispatch sets it)
+  void complete(psci::Status answer) noexcept {
+    status = answer;
+    reply = Reply::Answered;
+  }
 };
 
 // SYSTEM_RESET (a cold reset) and SYSTEM_RESET2 (DEN0022, "SYSTEM_RESET", "SYSTEM_RESET2").
@@ -217,11 +234,35 @@ struct PsciSystemOff {
 // INVALID_PARAMETERS or NOT_SUPPORTED.
 struct PsciSystemReset {
   psci::ResetKind kind = psci::ResetKind::Cold;
-  std::uint32_t reset_type = 0;  // SYSTEM_RESET2's reset_type; 0 for SYSTEM_RESET
-  std::uint64_t cookie = 0;      // SYSTEM_RESET2's cookie; 0 for SYSTEM_RESET
-  psci::Completion result;
-  void complete(psci::Status status) noexcept { result = {status, true}; }
+  std::uint32_t reset_type = 0;                      // SYSTEM_RESET2's reset_type; 0 for SYSTEM_RESET
+  std::uint64_t cookie = 0;                          // SYSTEM_RESET2's cookie; 0 for SYSTEM_RESET
+  psci::Status status = psci::Status::NotSupported;  // the answer, once complete()d
+  Reply reply = Reply::None;
+  Conduit conduit = Conduit::Hvc;  // the call's instruction (smccc::dispatch sets it)
+  void complete(psci::Status answer) noexcept {
+    status = answer;
+    reply = Reply::Answered;
+  }
 };
+
+// The rows of the PSCI events in the exit rules (arm.trap:rules): a PSCI event's completion
+// always runs, and answers the call with the hypervisor's status or, left alone,
+// NOT_SUPPORTED (psci::answer_for).
+template <class Event>
+concept PsciEvent = std::is_same_v<Event, PsciCpuOn> || std::is_same_v<Event, PsciCpuOff> ||
+                    std::is_same_v<Event, PsciCpuSuspend> || std::is_same_v<Event, PsciSystemOff> ||
+                    std::is_same_v<Event, PsciSystemReset>;
+// clang-format off
+template <> inline constexpr ExitRule kExitRule<PsciCpuOn> = {"psci-cpu-on", Default::Complete};
+template <> inline constexpr ExitRule kExitRule<PsciCpuOff> = {"psci-cpu-off", Default::Complete};
+template <> inline constexpr ExitRule kExitRule<PsciCpuSuspend> = {"psci-cpu-suspend", Default::Complete};
+template <> inline constexpr ExitRule kExitRule<PsciSystemOff> = {"psci-system-off", Default::Complete};
+template <> inline constexpr ExitRule kExitRule<PsciSystemReset> = {"psci-system-reset", Default::Complete};
+// clang-format on
+template <PsciEvent Event>
+constexpr void complete(GuestRegisters& regs, const Event& event) noexcept {
+  complete_call(regs, psci::answer_for(event).x, event.conduit);
+}
 
 }  // namespace arm
 

@@ -3,6 +3,7 @@
 module;
 #include <arm/runtime/std_support.h>
 export module arm.smc:smccc;
+import arm.trap;
 
 export namespace arm::smccc {
 
@@ -53,7 +54,7 @@ inline constexpr std::uint32_t kImplementedVersion = (1u << 16) | 1u;
 
 // Which instruction the guest used. An SMCCC implementation owns one conduit per calling
 // world (DEN0028, "Conduits"), but a guest may try either: the hypervisor answers both.
-enum class Conduit : std::uint8_t { Hvc, Smc };
+using Conduit = arm::Conduit;  // arm.trap's: the call events carry it
 
 // x0..x17 of a call: arguments on the way in, results on the way out. SMCCC 1.2 lets
 // SMC64/HVC64 calls pass arguments and results in all of them (DEN0028, "Argument

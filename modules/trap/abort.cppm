@@ -5,13 +5,9 @@ module;
 #include <arm/runtime/std_support.h>
 export module arm.trap:abort;
 import :fault;
+import :events;
 
 export namespace arm {
-
-// What the hypervisor did about a fault. Unresolved, the vCPU injects an abort into the
-// guest; Retry re-executes the instruction (the hypervisor mapped the page); Emulated
-// moves the PC past it (the hypervisor performed the access itself).
-enum class FaultResolution : std::uint8_t { Unresolved, Retry, Emulated };
 
 // An instruction fetch that faulted at stage 2 (EC 0x20, "Instruction Abort from a lower
 // Exception level"). The PC is the faulting instruction.
@@ -20,9 +16,9 @@ struct InstructionAbort {
   FaultStatus fault;
   bool s1ptw = false;     // the fault was on the stage 1 walk for the fetch, not the fetch itself
   bool external = false;  // EA: IMPLEMENTATION DEFINED classification of External aborts
-  FaultResolution resolution = FaultResolution::Unresolved;
+  Reply reply = Reply::None;
 
-  void retry() noexcept { resolution = FaultResolution::Retry; }
+  void retry() noexcept { reply = Reply::Retry; }
 };
 
 // A stage 2 translation, access flag or permission fault on a data access that
@@ -46,10 +42,10 @@ struct UndecodedDataAbort {
   bool cache_maintenance = false;
   bool vncr = false;
   std::uint8_t instruction_length = 4;
-  FaultResolution resolution = FaultResolution::Unresolved;
+  Reply reply = Reply::None;
 
-  void complete() noexcept { resolution = FaultResolution::Emulated; }
-  void retry() noexcept { resolution = FaultResolution::Retry; }
+  void complete() noexcept { reply = Reply::Answered; }
+  void retry() noexcept { reply = Reply::Retry; }
 };
 
 // A data access fault of the guest's memory system rather than of an emulated device: a
@@ -65,9 +61,9 @@ struct GuestMemoryFault {
   bool s1ptw = false;
   bool external = false;  // EA
   bool cache_maintenance = false;
-  FaultResolution resolution = FaultResolution::Unresolved;
+  Reply reply = Reply::None;
 
-  void retry() noexcept { resolution = FaultResolution::Retry; }
+  void retry() noexcept { reply = Reply::Retry; }
 };
 
 // The guest branched to a misaligned address (EC 0x22). FAR_EL2 and the PC hold it.

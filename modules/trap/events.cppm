@@ -8,11 +8,25 @@ import :esr;
 
 export namespace arm {
 
+// The hypervisor's reply to an event: every event that takes an answer records it the one
+// way, in its `reply`, set by the event's complete(), reject() or retry(). What an event
+// does with each reply, and what no reply means for it, is its row of the exit rules
+// (arm.vcpu:rules, kExitRule).
+enum class Reply : std::uint8_t {
+  None,      // left alone: the event's rule says what happens (its default)
+  Answered,  // complete(...): emulated; the guest resumes past the instruction with the answer
+  Rejected,  // reject(): refused; the guest takes the fault the event's rule names
+  Retry,     // retry(): the cause is gone (a page mapped); the guest re-executes the instruction
+};
+
+// The instruction that made a call, SMCCC's "conduit" (DEN0028, 2.5). It decides where the
+// guest resumes: see complete_call() (arm.trap:completion).
+enum class Conduit : std::uint8_t { Hvc, Smc };
+
 // Up to four result registers of a call through HVC or SMC (SMC Calling Convention,
 // DEN0028, section 2: results in x0-x3).
 struct CallResult {
   std::uint64_t x[4] = {};
-  bool answered = false;
 };
 
 // How many argument registers (x0..x6) a call event carries (SMCCC 1.1: x0-x6 in).
@@ -25,10 +39,12 @@ struct Hypercall {
   std::uint16_t immediate = 0;
   std::uint64_t x[kCallArguments] = {};
   CallResult result;
+  Reply reply = Reply::None;
 
   void complete(std::uint64_t x0) noexcept { complete(x0, x[1], x[2], x[3]); }
   void complete(std::uint64_t x0, std::uint64_t x1, std::uint64_t x2, std::uint64_t x3) noexcept {
-    result = CallResult{{x0, x1, x2, x3}, true};
+    result = CallResult{{x0, x1, x2, x3}};
+    reply = Reply::Answered;
   }
 };
 
@@ -38,10 +54,12 @@ struct SecureMonitorCall {
   std::uint16_t immediate = 0;
   std::uint64_t x[kCallArguments] = {};
   CallResult result;
+  Reply reply = Reply::None;
 
   void complete(std::uint64_t x0) noexcept { complete(x0, x[1], x[2], x[3]); }
   void complete(std::uint64_t x0, std::uint64_t x1, std::uint64_t x2, std::uint64_t x3) noexcept {
-    result = CallResult{{x0, x1, x2, x3}, true};
+    result = CallResult{{x0, x1, x2, x3}};
+    reply = Reply::Answered;
   }
 };
 

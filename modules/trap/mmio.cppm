@@ -12,6 +12,7 @@ import arm.runtime;
 import :registers;
 import :esr;
 import :fault;
+import :events;
 
 export namespace arm {
 
@@ -29,11 +30,11 @@ struct MmioRead {
   bool acquire = false;       // AR: a load-acquire (LDAR*, LDAPR*)
   std::uint8_t instruction_length = 4;
   std::uint64_t value = 0;
-  bool answered = false;
+  Reply reply = Reply::None;
 
   void complete(std::uint64_t data) noexcept {
     value = data;
-    answered = true;
+    reply = Reply::Answered;
   }
 };
 
@@ -48,9 +49,9 @@ struct MmioWrite {
   bool release = false;  // AR: a store-release (STLR*)
   std::uint8_t instruction_length = 4;
   std::uint64_t value = 0;
-  bool rejected = false;
+  Reply reply = Reply::None;
 
-  void reject() noexcept { rejected = true; }
+  void reject() noexcept { reply = Reply::Rejected; }
 };
 
 using MmioAccess = OneOf<MmioRead, MmioWrite>;

@@ -11,6 +11,7 @@ module;
 export module arm.trap:sysreg;
 export import arm.sysreg;
 import :esr;
+import :events;
 
 export namespace arm {
 
@@ -46,11 +47,11 @@ struct SysRegRead {
   std::uint8_t rt = 0;
   std::uint8_t instruction_length = 4;
   std::uint64_t value = 0;
-  bool answered = false;
+  Reply reply = Reply::None;
 
   void complete(std::uint64_t data) noexcept {
     value = data;
-    answered = true;
+    reply = Reply::Answered;
   }
 };
 
@@ -62,9 +63,9 @@ struct SysRegWrite {
   std::uint8_t rt = 0;
   std::uint8_t instruction_length = 4;
   std::uint64_t value = 0;
-  bool rejected = false;
+  Reply reply = Reply::None;
 
-  void reject() noexcept { rejected = true; }
+  void reject() noexcept { reply = Reply::Rejected; }
 };
 
 // The feature ID registers HCR_EL2.TID3 traps: op0 = 3, op1 = 0, CRn = 0, CRm = 1..7

@@ -1,5 +1,6 @@
 // arm.trap: every trap a guest can cause at EL2, decoded into typed events, and the
-// completions that apply the hypervisor's answers. Pure code: values in, values out.
+// completions that apply the hypervisor's answers, and the exit rules (one row per event). Pure code: values
+// in, values out.
 export module arm.trap;
 export import :registers;
 export import :esr;
@@ -13,3 +14,4 @@ export import :debug;
 export import :decode;
 export import :completion;
 export import :inject;
+export import :rules;

@@ -29,72 +29,20 @@ struct ExternalInterrupt {
 using Exit =
     TrapEvent::With<ExternalInterrupt, PsciCpuOn, PsciCpuOff, PsciCpuSuspend, PsciSystemOff, PsciSystemReset>;
 
-// A short name per exit type, for logs and statistics.
-template <class Event>
-inline constexpr const char* kExitName = "other";
+// The one row the vCPU adds to the exit rules (arm.trap:rules; arm.smc has the PSCI rows).
 template <>
-inline constexpr const char* kExitName<Hypercall> = "hypercall";
-template <>
-inline constexpr const char* kExitName<SecureMonitorCall> = "smc";
-template <>
-inline constexpr const char* kExitName<Wfx> = "wfi/wfe";
-template <>
-inline constexpr const char* kExitName<FpAccessTrap> = "fp-access-trap";
-template <>
-inline constexpr const char* kExitName<PointerAuthTrap> = "pointer-auth-trap";
-template <>
-inline constexpr const char* kExitName<IllegalExecutionState> = "illegal-state";
-template <>
-inline constexpr const char* kExitName<UnknownReason> = "unknown-reason";
-template <>
-inline constexpr const char* kExitName<UnsupportedAArch32> = "aarch32";
-template <>
-inline constexpr const char* kExitName<SysRegRead> = "sysreg-read";
-template <>
-inline constexpr const char* kExitName<SysRegWrite> = "sysreg-write";
-template <>
-inline constexpr const char* kExitName<InstructionAbort> = "instruction-abort";
-template <>
-inline constexpr const char* kExitName<PcAlignmentFault> = "pc-alignment";
-template <>
-inline constexpr const char* kExitName<SpAlignmentFault> = "sp-alignment";
-template <>
-inline constexpr const char* kExitName<MmioRead> = "mmio-read";
-template <>
-inline constexpr const char* kExitName<MmioWrite> = "mmio-write";
-template <>
-inline constexpr const char* kExitName<UndecodedDataAbort> = "undecoded-data-abort";
-template <>
-inline constexpr const char* kExitName<GuestMemoryFault> = "guest-memory-fault";
-template <>
-inline constexpr const char* kExitName<SystemError> = "serror";
-template <>
-inline constexpr const char* kExitName<Breakpoint> = "breakpoint";
-template <>
-inline constexpr const char* kExitName<SoftwareStep> = "software-step";
-template <>
-inline constexpr const char* kExitName<Watchpoint> = "watchpoint";
-template <>
-inline constexpr const char* kExitName<BrkInstruction> = "brk";
-template <>
-inline constexpr const char* kExitName<Unhandled> = "unhandled";
-template <>
-inline constexpr const char* kExitName<ExternalInterrupt> = "external-interrupt";
-template <>
-inline constexpr const char* kExitName<PsciCpuOn> = "psci-cpu-on";
-template <>
-inline constexpr const char* kExitName<PsciCpuOff> = "psci-cpu-off";
-template <>
-inline constexpr const char* kExitName<PsciCpuSuspend> = "psci-cpu-suspend";
-template <>
-inline constexpr const char* kExitName<PsciSystemOff> = "psci-system-off";
-template <>
-inline constexpr const char* kExitName<PsciSystemReset> = "psci-system-reset";
+inline constexpr ExitRule kExitRule<ExternalInterrupt> = {"external-interrupt", Default::Resume};
+
+// Every event run() can yield has its row: its name, and what the guest sees when the
+// hypervisor gives it no reply.
+static_assert([]<class... Events>(OneOf<Events...>*) { return (HasExitRule<Events> && ...); }(
+                  static_cast<Exit*>(nullptr)),
+              "an Exit alternative without a row in the exit rules");
 
 // The name of the exit type at `index` (Exit::index()).
 constexpr const char* exit_name(std::size_t index) noexcept {
   if (index >= Exit::kAlternatives) return "?";
-  return Exit::visit_type(index, []<class Event>(Event*) { return kExitName<Event>; });
+  return Exit::visit_type(index, []<class Event>(Event*) { return kExitRule<Event>.name; });
 }
 constexpr const char* exit_name(const Exit& exit) noexcept { return exit_name(exit.index()); }
 

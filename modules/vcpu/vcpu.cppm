@@ -465,7 +465,6 @@ class VCpu {
   bool dispatch_call(Call& call) noexcept {
     smccc::CallOutcome outcome = smccc::dispatch(smccc::guest_call(call), *config_.calls);
     if (outcome.is<smccc::NotHandled>()) return false;
-    pending_call_from_smc_ = std::is_same_v<Call, SecureMonitorCall>;
     if (auto* answer = outcome.get_if<smccc::Answer>()) {
       call.complete(answer->x[0], answer->x[1], answer->x[2], answer->x[3]);
       complete(regs_, call);
@@ -476,68 +475,25 @@ class VCpu {
       complete(regs_, call);
       return true;
     }
-    // A PSCI decision: the hypervisor completes it, complete_exit() answers the call.
+    // A PSCI decision: the hypervisor completes it, complete_exit() answers the call (the
+    // event knows its conduit, so where the guest resumes).
     outcome.visit([this](auto& decision) {
       if constexpr (Exit::holds_type<std::remove_cvref_t<decltype(decision)>>) current_ = decision;
     });
     return false;
   }
 
-  // Applies the hypervisor's answer to the guest, or the default for an event it left
-  // alone: an unanswered read or rejected write to a device is an external abort, an
-  // unanswered or rejected system register access and a trap nobody handled are an
-  // undefined instruction, an unresolved stage-2 fault is an external abort.
+  // Applies the hypervisor's reply to the guest, or the default its event's row of the exit
+  // rules names (arm.trap:rules, kExitRule).
   [[gnu::noinline]] void complete_exit() noexcept {
     exit_pending_ = false;
     if (skip_default_) {
       skip_default_ = false;
       return;
     }
-    current_.visit([this](auto& event) {
-      if constexpr (requires { event.result.status; }) {
-        complete_psci_call(psci::answer_for(event.result));
-      } else {
-        if constexpr (requires { complete(regs_, event); }) complete(regs_, event);
-        apply_default(event);
-      }
-    });
+    current_.visit(
+        [this](auto& event) { finish(regs_, event, [this](auto&& injection) { inject(injection); }); });
   }
-
-  void apply_default(const MmioRead& read) noexcept {
-    if (!read.answered) inject([&](auto& regs, auto& el1) { inject_abort(regs, el1, read); });
-  }
-  void apply_default(const MmioWrite& write) noexcept {
-    if (write.rejected) inject([&](auto& regs, auto& el1) { inject_abort(regs, el1, write); });
-  }
-  void apply_default(const SysRegRead& read) noexcept {
-    if (!read.answered) inject_undefined_here();
-  }
-  void apply_default(const SysRegWrite& write) noexcept {
-    if (write.rejected) inject_undefined_here();
-  }
-  template <class Fault>
-    requires(std::is_same_v<Fault, UndecodedDataAbort> || std::is_same_v<Fault, GuestMemoryFault>)
-  void apply_default(const Fault& fault) noexcept {
-    if (fault.resolution == FaultResolution::Unresolved)
-      inject([&](auto& regs, auto& el1) { inject_abort(regs, el1, fault); });
-  }
-  void apply_default(const InstructionAbort& fault) noexcept {
-    if (fault.resolution == FaultResolution::Unresolved)
-      inject([&](auto& regs, auto& el1) {
-        arm::inject_instruction_abort(regs, el1, fault.address.va, fault.address.va_known);
-      });
-  }
-  // Traps with no emulation: the guest sees the undefined instruction it would have seen
-  // on a machine without the feature.
-  template <class Event>
-  void apply_default(const Event&) noexcept {
-    if constexpr (is_one_of<Event, Unhandled, UnknownReason, FpAccessTrap, PointerAuthTrap,
-                            IllegalExecutionState, UnsupportedAArch32, PcAlignmentFault, SpAlignmentFault,
-                            Breakpoint, SoftwareStep, Watchpoint, BrkInstruction>)
-      inject_undefined_here();
-  }
-  template <class T, class... Ts>
-  static constexpr bool is_one_of = (std::is_same_v<T, Ts> || ...);
 
   void inject_undefined_here() noexcept {
     inject([](auto& regs, auto& el1) { inject_undefined_instruction(regs, el1); });
@@ -569,13 +525,6 @@ class VCpu {
       el1_.at<SysReg::SPSR_EL1>() = el1.spsr;
     }
   }
-  // The result registers of the HVC/SMC behind a PSCI event; past the SMC if it was one
-  // (a trapped SMC has not executed yet; an HVC's ELR already points past it).
-  void complete_psci_call(const smccc::Answer& answer) noexcept {
-    for (unsigned n = 0; n < 4; ++n) regs_.x[n] = answer.x[n];
-    if (pending_call_from_smc_) regs_.pc += 4;
-  }
-
   // A guest PMU needs an architected one (FEAT_PMUv3) with an event counter to lend.
   void configure_pmu(std::uint64_t dfr0) noexcept {
     const std::uint64_t version = pmu_version(dfr0);
@@ -648,7 +597,6 @@ class VCpu {
   Exit current_ = Unhandled{};
   bool exit_pending_ = false;
   bool skip_default_ = false;
-  bool pending_call_from_smc_ = false;
 #if defined(__aarch64__)
   smccc::SmcConduit firmware_;  // allow-listed SMCs go to the real firmware
 #else

@@ -3,7 +3,7 @@
 // ranges), go through arm.smc's dispatch() under a policy the input chooses and are
 // answered through a counting firmware conduit. Who answers, what the library answers
 // itself, PSCI's decisions, the bits a call ignores, discovery, and what answer() and
-// arm::complete() do to the guest's registers are checked against DEN0028 and DEN0022.
+// arm::finish() do to the guest's registers are checked against DEN0028 and DEN0022.
 // Any violation aborts, which libFuzzer reports as a crash.
 #include <cstddef>
 #include <cstdint>
@@ -194,7 +194,7 @@ bool answers(CallOutcome& outcome, std::uint64_t x0) {
 }
 
 template <class Decision>
-constexpr bool kIsPsciEvent = requires(Decision& decision) { decision.result.completed; };
+constexpr bool kIsPsciEvent = arm::PsciEvent<Decision>;
 
 bool is_psci_event(CallOutcome& outcome) {
   return outcome.visit([](auto& decision) { return kIsPsciEvent<std::remove_cvref_t<decltype(decision)>>; });
@@ -294,7 +294,7 @@ void check_cpu_on(const GuestCall& call, const psci::Policy& policy, CallOutcome
     const psci::Vcpu& vcpu = policy.vcpus[on->target];
     FUZZ_CHECK((vcpu.mpidr & psci::kAffinityMask) == target && vcpu.state == psci::AffinityState::Off);
     FUZZ_CHECK(on->target_mpidr == target && on->entry == entry && on->context_id == argument(call, 3));
-    FUZZ_CHECK(!on->result.completed);
+    FUZZ_CHECK(on->reply == arm::Reply::None);
     return;
   }
   const std::int64_t status = status_of(outcome);
@@ -484,15 +484,15 @@ Answer expected_result(CallOutcome& outcome, const CallRegisters& firmware_reply
     } else if constexpr (std::is_same_v<Decision, arm::smccc::Forward>) {
       return {{firmware_reply.x[0], firmware_reply.x[1], firmware_reply.x[2], firmware_reply.x[3]}};
     } else if constexpr (kIsPsciEvent<Decision>) {
-      const psci::Completion& result = decision.result;
-      return {{x0_for(result.completed ? code(result.status) : arm::smccc::kNotSupported), 0, 0, 0}};
+      const bool completed = decision.reply == arm::Reply::Answered;
+      return {{x0_for(completed ? code(decision.status) : arm::smccc::kNotSupported), 0, 0, 0}};
     } else {
       return {};  // NotHandled: the hypervisor's own answer
     }
   });
 }
 
-// answer() and arm::complete(): the conduit runs once for Forward and never otherwise;
+// answer() and arm::finish(): the conduit runs once for Forward and never otherwise;
 // a forwarded call carries the guest's x0..x6 and nothing else; the guest gets exactly the
 // decision's x0..x3 (NOT_SUPPORTED in x0 when nobody answered), no other register changes,
 // and the PC moves past an SMC (trapped before it executes) but not past an HVC.
@@ -506,14 +506,16 @@ void check_answer_and_completion(Call call, CallOutcome& outcome, const arm::Gue
 
   const bool answered = arm::smccc::answer(call, outcome, firmware);
   FUZZ_CHECK(answered == !outcome.is<arm::smccc::NotHandled>());
-  FUZZ_CHECK(call.result.answered == answered);
+  FUZZ_CHECK((call.reply == arm::Reply::Answered) == answered);
   FUZZ_CHECK(firmware.calls == (outcome.is<arm::smccc::Forward>() ? 1u : 0u));
   if (firmware.calls != 0)
     for (unsigned n = 0; n < arm::smccc::kCallRegisterCount; ++n)
       FUZZ_CHECK(firmware.seen.x[n] == (n < arm::kCallArguments ? call.x[n] : 0));
 
   arm::GuestRegisters after = regs;
-  arm::complete(after, call);
+  bool injected = false;
+  arm::finish(after, call, [&](auto&&) { injected = true; });
+  FUZZ_CHECK(!injected);  // a call is always answered, NOT_SUPPORTED if by nobody
   for (unsigned n = 0; n < 4; ++n) {
     if (answered)
       FUZZ_CHECK(after.x[n] == expected.x[n]);

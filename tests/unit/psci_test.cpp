@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <initializer_list>
 
+import arm.trap;
 import arm.smc;
 
 #include "smc_calls.h"
@@ -128,7 +129,7 @@ TEST_CASE("CPU_ON for an off vCPU becomes a PsciCpuOn event with target, entry a
   CHECK(on->target == 3);
   CHECK(on->entry == kEntry);
   CHECK(on->context_id == 0xfeed'0000'0000'c0deull);
-  CHECK_FALSE(on->result.completed);
+  CHECK(on->reply == arm::Reply::None);
 }
 
 TEST_CASE("SMC32 CPU_ON ignores the upper halves of its arguments") {
@@ -336,11 +337,11 @@ TEST_CASE("SYSTEM_RESET2 with a reserved architectural reset type is INVALID_PAR
 
 TEST_CASE("a completed PSCI event answers its status sign-extended; an incomplete one NOT_SUPPORTED") {
   arm::PsciCpuOn on;
-  CHECK(answer_for(on.result).x[0] == 0xffff'ffff'ffff'ffffull);
+  CHECK(answer_for(on).x[0] == 0xffff'ffff'ffff'ffffull);
   on.complete(Status::InternalFailure);
-  CHECK(static_cast<std::int64_t>(answer_for(on.result).x[0]) == -6);
+  CHECK(static_cast<std::int64_t>(answer_for(on).x[0]) == -6);
   on.complete(Status::Success);
-  CHECK(answer_for(on.result).x[0] == 0);
+  CHECK(answer_for(on).x[0] == 0);
 }
 
 TEST_CASE("unknown PSCI function numbers are NOT_SUPPORTED; other Standard Secure numbers are not PSCI") {

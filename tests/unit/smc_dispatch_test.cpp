@@ -112,7 +112,7 @@ TEST_CASE(
   CHECK(firmware.seen.x[0] == kSipCall);
   for (unsigned n = 1; n < 7; ++n) CHECK(firmware.seen.x[n] == 0x100 + n);
   for (unsigned n = 7; n < kCallRegisterCount; ++n) CHECK(firmware.seen.x[n] == 0);
-  REQUIRE(call.result.answered);
+  REQUIRE(call.reply == arm::Reply::Answered);
   for (unsigned n = 0; n < 4; ++n) CHECK(call.result.x[n] == 0xf00 + n);
 }
 
@@ -145,7 +145,7 @@ TEST_CASE("NotHandled leaves the call unanswered for the hypervisor") {
   call.immediate = 0xffff;
   auto outcome = dispatch(guest_call(call), GuestCallPolicy{});
   CHECK_FALSE(answer(call, outcome));
-  CHECK_FALSE(call.result.answered);
+  CHECK(call.reply == arm::Reply::None);
 }
 
 TEST_CASE("a PSCI event completed by the hypervisor answers the trapped SMC, and the PC moves past it") {

@@ -159,9 +159,9 @@ TEST_CASE("an instruction fetch from an unmapped page is an InstructionAbort wit
   CHECK(abort->address.page_offset_known);
   CHECK(abort->address.va == 0xffff'8000'0010'0abcull);
   CHECK_FALSE(abort->s1ptw);
-  CHECK(abort->resolution == arm::FaultResolution::Unresolved);
+  CHECK(abort->reply == arm::Reply::None);
   abort->retry();
-  CHECK(abort->resolution == arm::FaultResolution::Retry);
+  CHECK(abort->reply == arm::Reply::Retry);
 }
 
 TEST_CASE("an instruction abort on the stage 1 walk, a permission fault and an external abort") {

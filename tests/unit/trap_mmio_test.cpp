@@ -7,6 +7,8 @@
 
 import arm.trap;
 
+#include "finish.h"
+
 // Data Aborts from a lower Exception level (EC 0x24), built from the Arm ARM's "ISS
 // encoding for an exception from a Data Abort" (see syndromes.h), decoded into MMIO
 // accesses, undecoded aborts and guest memory faults, and completed.
@@ -63,7 +65,7 @@ TEST_CASE("LDR x3 from an unmapped device page becomes an MmioRead of 8 bytes at
   CHECK_FALSE(read->sign_extend);
   CHECK_FALSE(read->acquire);
   CHECK(read->instruction_length == 4);
-  CHECK_FALSE(read->answered);
+  CHECK(read->reply == arm::Reply::None);
 }
 
 TEST_CASE("an answered MmioRead writes Rt and moves the PC past the load; nothing else changes") {
@@ -77,14 +79,16 @@ TEST_CASE("an answered MmioRead writes Rt and moves the PC past the load; nothin
   CHECK(regs.pstate == before.pstate);
 }
 
-TEST_CASE("an unanswered MmioRead leaves every register and the PC alone (the vCPU injects an abort)") {
+TEST_CASE("an unanswered MmioRead writes no register and becomes an external abort at the load") {
   auto regs = guest();
   auto event = decode(syn::data_abort({.isv = true, .sas = 2, .srt = 7, .dfsc = kTranslationL3}), regs);
   auto* read = event.get_if<arm::MmioRead>();
   REQUIRE(read != nullptr);
-  arm::complete(regs, *read);
+  const Finished finished = finish(regs, *read);
   CHECK(regs.x[7] == guest().x[7]);
-  CHECK(regs.pc == kPc);
+  CHECK(finished.injections == 1);
+  CHECK(finished.el1.elr == kPc);
+  CHECK(finished.el1.far == kFar);
 }
 
 TEST_CASE("LDRSB into a W register sign-extends to 32 bits and zero-extends into X") {
@@ -153,7 +157,7 @@ TEST_CASE("STR w5 becomes an MmioWrite of the low 32 bits of x5") {
   CHECK(write->rt == 5);
   CHECK(write->value == 0xcccc'ddddull);
   CHECK_FALSE(write->release);
-  arm::complete(regs, *write);
+  CHECK(finish(regs, *write).injections == 0);  // emulated by default
   CHECK(regs.pc == kPc + 4);
   CHECK(regs.x[5] == 0xaaaa'bbbb'cccc'ddddull);
 }
@@ -188,15 +192,16 @@ TEST_CASE("a store of XZR (Rt = 31) writes zero") {
   CHECK(event.get_if<arm::MmioWrite>()->rt == 31);
 }
 
-TEST_CASE("a rejected MmioWrite leaves the PC on the store") {
+TEST_CASE("a rejected MmioWrite becomes an external abort at the store") {
   auto regs = guest();
   auto event =
       decode(syn::data_abort({.isv = true, .sas = 2, .srt = 5, .wnr = true, .dfsc = kTranslationL3}), regs);
   auto* write = event.get_if<arm::MmioWrite>();
   REQUIRE(write != nullptr);
   write->reject();
-  arm::complete(regs, *write);
-  CHECK(regs.pc == kPc);
+  const Finished finished = finish(regs, *write);
+  CHECK(finished.injections == 1);
+  CHECK(finished.el1.elr == kPc);
 }
 
 TEST_CASE("translation and access flag faults at every level with ISV become MMIO accesses") {
@@ -224,7 +229,7 @@ TEST_CASE(
   CHECK(abort->fault.kind() == arm::FaultKind::Translation);
   CHECK(abort->fault.level() == 2);
   CHECK(abort->instruction_length == 4);
-  CHECK(abort->resolution == arm::FaultResolution::Unresolved);
+  CHECK(abort->reply == arm::Reply::None);
 }
 
 TEST_CASE("an undecoded abort moves the PC only when the hypervisor emulated it") {
@@ -232,13 +237,15 @@ TEST_CASE("an undecoded abort moves the PC only when the hypervisor emulated it"
   auto* abort = event.get_if<arm::UndecodedDataAbort>();
   REQUIRE(abort != nullptr);
   auto regs = guest();
-  arm::complete(regs, *abort);
-  CHECK(regs.pc == kPc);
+  const Finished unresolved = finish(regs, *abort);
+  CHECK(unresolved.injections == 1);  // an external abort at the instruction
+  CHECK(unresolved.el1.elr == kPc);
+  regs = guest();
   abort->retry();
-  arm::complete(regs, *abort);
+  CHECK(finish(regs, *abort).injections == 0);
   CHECK(regs.pc == kPc);
   abort->complete();
-  arm::complete(regs, *abort);
+  CHECK(finish(regs, *abort).injections == 0);
   CHECK(regs.pc == kPc + 4);
 }
 
@@ -330,9 +337,9 @@ TEST_CASE("a synchronous external abort with FnV set reports neither VA nor IPA"
   CHECK_FALSE(fault->address.va_known);
   CHECK(fault->address.va == 0);
   CHECK_FALSE(fault->address.ipa_known);
-  CHECK(fault->resolution == arm::FaultResolution::Unresolved);
+  CHECK(fault->reply == arm::Reply::None);
   fault->retry();
-  CHECK(fault->resolution == arm::FaultResolution::Retry);
+  CHECK(fault->reply == arm::Reply::Retry);
 }
 
 TEST_CASE("alignment faults, TLB conflicts, address size faults and ECC errors are GuestMemoryFaults") {

@@ -7,6 +7,8 @@
 
 import arm.trap;
 
+#include "finish.h"
+
 using sr = arm::SysReg;
 
 namespace {
@@ -95,7 +97,7 @@ TEST_CASE("MRS x7, CNTPCT_EL0 trapped becomes a SysRegRead; the answer lands in 
   REQUIRE(read != nullptr);
   CHECK(read->encoding == sr::CNTPCT_EL0);
   CHECK(read->rt == 7);
-  CHECK_FALSE(read->answered);
+  CHECK(read->reply == arm::Reply::None);
   read->complete(0x1234'5678'9abc'def0ull);
   arm::complete(regs, *read);
   CHECK(regs.x[7] == 0x1234'5678'9abc'def0ull);
@@ -103,14 +105,16 @@ TEST_CASE("MRS x7, CNTPCT_EL0 trapped becomes a SysRegRead; the answer lands in 
   CHECK(regs.pc == kPc + 4);
 }
 
-TEST_CASE("an unanswered SysRegRead changes nothing (the vCPU injects an UNDEF)") {
+TEST_CASE("an unanswered SysRegRead writes no register and becomes an UNDEF at the MRS") {
   auto regs = guest();
   auto event = arm::decode({syn::sysreg(3, 0, 0, 4, 0, 2, true), 0, 0}, regs);
   REQUIRE(event.get_if<arm::SysRegRead>() != nullptr);
   CHECK(event.get_if<arm::SysRegRead>()->encoding == sr::ID_AA64PFR0_EL1);
-  arm::complete(regs, *event.get_if<arm::SysRegRead>());
+  const Finished finished = finish(regs, *event.get_if<arm::SysRegRead>());
   CHECK(regs.x[2] == guest().x[2]);
-  CHECK(regs.pc == kPc);
+  CHECK(finished.injections == 1);
+  CHECK(finished.injected_class() == arm::ExceptionClass::Unknown);
+  CHECK(finished.el1.elr == kPc);
 }
 
 TEST_CASE("MRS into XZR (Rt = 31) answers without writing a register") {
@@ -134,12 +138,12 @@ TEST_CASE("MSR PMCR_EL0, x3 becomes a SysRegWrite carrying x3; emulated by defau
   CHECK(write->encoding == sr::PMCR_EL0);
   CHECK(write->rt == 3);
   CHECK(write->value == 0x41);
-  arm::complete(regs, *write);
+  CHECK(finish(regs, *write).injections == 0);
   CHECK(regs.pc == kPc + 4);
   CHECK(regs.x[3] == 0x41);
 }
 
-TEST_CASE("MSR OSLAR_EL1, xzr writes zero; a rejected write leaves the PC") {
+TEST_CASE("MSR OSLAR_EL1, xzr writes zero; a rejected write becomes an UNDEF at the MSR") {
   auto regs = guest();
   auto event = arm::decode({syn::sysreg(2, 0, 1, 0, 4, 31, false), 0, 0}, regs);
   auto* write = event.get_if<arm::SysRegWrite>();
@@ -147,8 +151,10 @@ TEST_CASE("MSR OSLAR_EL1, xzr writes zero; a rejected write leaves the PC") {
   CHECK(write->encoding == sr::OSLAR_EL1);
   CHECK(write->value == 0);
   write->reject();
-  arm::complete(regs, *write);
-  CHECK(regs.pc == kPc);
+  const Finished finished = finish(regs, *write);
+  CHECK(finished.injections == 1);
+  CHECK(finished.injected_class() == arm::ExceptionClass::Unknown);
+  CHECK(finished.el1.elr == kPc);
 }
 
 TEST_CASE("a trapped DC ISW (HCR_EL2.TSW) is a SysRegWrite with an op0 = 1 encoding") {

@@ -4,6 +4,8 @@
 
 import arm.trap;
 
+#include "finish.h"
+
 using arm::ExceptionClass;
 
 TEST_CASE("ESR_EL2 fields: EC [31:26], IL [25], ISS [24:0], ISS2 [55:32]") {
@@ -39,11 +41,23 @@ TEST_CASE("an answered hypercall writes x0..x3 and leaves the PC (ELR already po
   CHECK(regs.pc == 0x40001004);
 }
 
-TEST_CASE("an unanswered hypercall returns SMCCC NOT_SUPPORTED in x0") {
+TEST_CASE("an unanswered hypercall returns SMCCC NOT_SUPPORTED in x0 and keeps x1..x3") {
   arm::GuestRegisters regs;
   regs.x[0] = 0x84000000;
-  arm::complete(regs, arm::Hypercall{});
+  regs.x[1] = 11;
+  regs.pc = 0x40001004;
+  CHECK(finish(regs, arm::Hypercall{}).injections == 0);
   CHECK(regs.x[0] == static_cast<std::uint64_t>(-1));
+  CHECK(regs.x[1] == 11);
+  CHECK(regs.pc == 0x40001004);
+}
+
+TEST_CASE("an unanswered SMC returns NOT_SUPPORTED past the SMC") {
+  arm::GuestRegisters regs;
+  regs.pc = 0x40002000;
+  CHECK(finish(regs, arm::SecureMonitorCall{}).injections == 0);
+  CHECK(regs.x[0] == static_cast<std::uint64_t>(-1));
+  CHECK(regs.pc == 0x40002004);
 }
 
 TEST_CASE("a trapped SMC advances the PC past the instruction once answered") {
