@@ -36,7 +36,7 @@ struct InstructionAbort {
 struct UndecodedDataAbort {
   FaultAddress address;
   FaultStatus fault;
-  DataAbortIss syndrome;        // the whole ISS; SAS/SSE/SRT/SF/AR valid when syndrome_valid
+  DataAbortIss syndrome{0};     // the whole ISS; SAS/SSE/SRT/SF/AR valid when syndrome_valid
   bool syndrome_valid = false;  // ISV
   bool write = false;           // WnR (a cache maintenance instruction reports 1)
   bool cache_maintenance = false;
