@@ -389,7 +389,8 @@ bool handle_sysreg(arm::Exit& exit, unsigned index) {
   return false;
 }
 
-void run_vcpu(unsigned index, uint64_t entry, uint64_t argument) {
+// Runs vCPU `index` on this CPU, whose features PerCpu probed (`cpu`).
+void run_vcpu(unsigned index, uint64_t entry, uint64_t argument, const arm::HardwareFeatures& cpu) {
   arm::PhysicalGic gic = gic_for(index);
   gic.init_this_cpu();
   gic.set_split_eoi(true);
@@ -407,7 +408,8 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument) {
                   .stage2_vttbr = vm.vttbr,
                   .trap_wfi = false,
                   .calls = &vm.calls,
-                  .pmu = vm.config.pmu ? arm::GuestPmu::Partitioned : arm::GuestPmu::None}};
+                  .pmu = vm.config.pmu ? arm::GuestPmu::Partitioned : arm::GuestPmu::None,
+                  .cpu = &cpu}};
   vcpu.load();
   hv::ExitStats& stats = vm.stats[index];
   const unsigned list_registers = arm::list_register_count() < arm::kMaxListRegisters
@@ -462,7 +464,7 @@ extern "C" void arm_el2_secondary_main(uint64_t cpu) {
   arm::PerCpu percpu;
   if (percpu.enable() != arm::EnableError::None) power_off(static_cast<unsigned>(cpu), "EL2 setup failed", 1);
   set_cpu_state(static_cast<unsigned>(cpu), arm::psci::AffinityState::On);
-  run_vcpu(static_cast<unsigned>(cpu), vm.cpu_entry[cpu], vm.cpu_context[cpu]);
+  run_vcpu(static_cast<unsigned>(cpu), vm.cpu_entry[cpu], vm.cpu_context[cpu], percpu.features());
   // The guest turned this vCPU off: hand the CPU back to the firmware.
   set_cpu_state(static_cast<unsigned>(cpu), arm::psci::AffinityState::Off);
   arm::smccc::CallRegisters call;
@@ -486,6 +488,6 @@ int main() {
   boot_gic.init_this_cpu();
   enable_console_input(boot_gic);
   set_cpu_state(0, arm::psci::AffinityState::On);
-  run_vcpu(0, vm.config.entry, vm.dtb);
+  run_vcpu(0, vm.config.entry, vm.dtb, percpu.features());
   power_off(0, "the boot vCPU turned itself off", 0);
 }

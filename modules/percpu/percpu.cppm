@@ -120,6 +120,10 @@ struct HardwareFeatures {
   unsigned vmid_bits = 8;              // ID_AA64MMFR1_EL1.VMIDBits: 8 or 16
   unsigned pmu_counters = 0;           // PMCR_EL0.N
   bool pointer_auth = false;           // FEAT_PAuth: ID_AA64ISAR1_EL1, ID_AA64ISAR2_EL1
+  std::uint64_t midr = 0;              // MIDR_EL1, what a guest reads (VPIDR_EL2)
+  // ID_AA64DFR0_EL1 as it is: its BRPs/WRPs and PMUVer decide which debug and PMU registers
+  // a vCPU may switch (arm.vcpu reads them: debug_register_counts, pmu_version).
+  std::uint64_t id_aa64dfr0 = 0;
 };
 
 // Whether the CPU has pointer authentication, whose keys are EL1 state a vCPU must switch
@@ -161,6 +165,8 @@ inline HardwareFeatures probe() noexcept {
                     read_sysreg<SysReg::ID_AA64MMFR1_EL1>(), read_sysreg<SysReg::PMCR_EL0>());
   features.pointer_auth =
       has_pointer_auth(read_sysreg<SysReg::ID_AA64ISAR1_EL1>(), read_sysreg<SysReg::ID_AA64ISAR2_EL1>());
+  features.midr = read_sysreg<SysReg::MIDR_EL1>();
+  features.id_aa64dfr0 = read_sysreg<SysReg::ID_AA64DFR0_EL1>();
   return features;
 }
 

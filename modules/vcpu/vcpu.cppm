@@ -106,6 +106,10 @@ struct VCpuConfig {
   // least 1 (HPMN 0 is CONSTRAINED UNPREDICTABLE without FEAT_HPMN0). 0: all but one, so the
   // hypervisor keeps one for itself (all of them on a CPU with only one).
   unsigned pmu_event_counters = 0;
+  // What the CPU has (PerCpu::features(), probed once per CPU), which decides what load()
+  // and put() may touch. Null: the vCPU probes the CPU it is constructed on (arm::probe()).
+  // Must outlive the constructor only.
+  const HardwareFeatures* cpu = nullptr;
 };
 
 class VCpu {
@@ -117,9 +121,12 @@ class VCpu {
     el1_.at<SysReg::SCTLR_EL1>() = kSctlrEl1Res1;
     el1_.at<SysReg::SP_EL1>() = config.stack;
     el1_.at<SysReg::VMPIDR_EL2>() = config.mpidr;
-    el1_.at<SysReg::VPIDR_EL2>() = read_sysreg<SysReg::MIDR_EL1>();
-    pointer_auth_ =
-        has_pointer_auth(read_sysreg<SysReg::ID_AA64ISAR1_EL1>(), read_sysreg<SysReg::ID_AA64ISAR2_EL1>());
+    // What this CPU has decides what load()/put() may touch: ICH_* registers exist only
+    // with the GIC system register interface, FP/SIMD, PAuth, breakpoint and PMU registers
+    // only with those features (accessing them otherwise is UNDEFINED at EL2).
+    const HardwareFeatures cpu = config.cpu != nullptr ? *config.cpu : probe();
+    el1_.at<SysReg::VPIDR_EL2>() = cpu.midr;
+    pointer_auth_ = cpu.pointer_auth;
     hcr_ = guest_hcr_base(pointer_auth_);
     if (!config.route_interrupts_to_el2) hcr_ &= ~(hcr::kImo | hcr::kFmo | hcr::kAmo);
     if (config.trap_wfi) hcr_ |= hcr::kTwi;
@@ -127,17 +134,13 @@ class VCpu {
     if (config.trap_smc) hcr_ |= hcr::kTsc;
     if (config.stage2_vttbr != 0) hcr_ |= hcr::kVm;
     if (config.hide_unswitched_features) hcr_ |= hcr::kTid3;
-    // What this CPU has decides what load()/put() may touch: ICH_* registers exist only
-    // with the GIC system register interface, FP/SIMD and PAuth registers only with those
-    // features (accessing them otherwise is UNDEFINED at EL2).
-    const HardwareFeatures cpu = features_from(read_sysreg<SysReg::ID_AA64PFR0_EL1>(), 0, 0, 0);
     virtual_gic_ = config.virtual_gic && config.route_interrupts_to_el2 && cpu.gic_system_registers;
     if (virtual_gic_) list_registers_ = list_register_count();
     fpsimd_present_ = cpu.fp && cpu.advanced_simd;
     // Every breakpoint and watchpoint the CPU has starts disabled (all zero); only those
     // exist for load()/put() (Arm ARM D19.2, ID_AA64DFR0_EL1.BRPs and WRPs).
-    debug_counts_ = arm::debug_register_counts(read_sysreg<SysReg::ID_AA64DFR0_EL1>());
-    if (config.pmu == GuestPmu::Partitioned) configure_pmu(read_sysreg<SysReg::ID_AA64DFR0_EL1>());
+    debug_counts_ = arm::debug_register_counts(cpu.id_aa64dfr0);
+    if (config.pmu == GuestPmu::Partitioned) configure_pmu(cpu);
   }
   VCpu(const VCpu&) = delete;
   VCpu& operator=(const VCpu&) = delete;
@@ -526,10 +529,9 @@ class VCpu {
     }
   }
   // A guest PMU needs an architected one (FEAT_PMUv3) with an event counter to lend.
-  void configure_pmu(std::uint64_t dfr0) noexcept {
-    const std::uint64_t version = pmu_version(dfr0);
-    const unsigned implemented = static_cast<unsigned>(
-        (read_sysreg<SysReg::PMCR_EL0>() & pmcr::kCountersMask) >> pmcr::kCountersShift);
+  void configure_pmu(const HardwareFeatures& cpu) noexcept {
+    const std::uint64_t version = pmu_version(cpu.id_aa64dfr0);
+    const unsigned implemented = cpu.pmu_counters;
     if (version == 0 || implemented == 0) return;
     unsigned counters = config_.pmu_event_counters;
     if (counters == 0) counters = implemented > 1 ? implemented - 1 : 1;
