@@ -1,0 +1,79 @@
+/*
+ * The virtual GIC as the vGIC scenario guests (.S, at EL1) see it: QEMU virt's GICv3
+ * addresses, register offsets (IHI 0069 Tables 12-25, 12-27, 12-29) and the bring-up steps
+ * every such guest makes.
+ */
+#ifndef TESTS_QEMU_VGIC_GUEST_H
+#define TESTS_QEMU_VGIC_GUEST_H
+#include "guest.h"
+
+#define GICD_BASE 0x08000000
+#define GICR_BASE 0x080a0000   /* vCPU n's RD_base: GICR_BASE + n * GICR_STRIDE */
+#define GICR_STRIDE 0x20000
+#define GICR_SGI 0x10000       /* SGI_base, from RD_base */
+
+#define GICD_CTLR 0x0000
+#define GICD_TYPER 0x0004
+#define GICD_IGROUPR 0x0080
+#define GICD_ISENABLER 0x0100
+#define GICD_ICENABLER 0x0180
+#define GICD_ISPENDR 0x0200
+#define GICD_ICPENDR 0x0280
+#define GICD_ISACTIVER 0x0300
+#define GICD_ICACTIVER 0x0380
+#define GICD_IPRIORITYR 0x0400
+#define GICD_ICFGR 0x0c00
+#define GICD_IROUTER 0x6000
+#define GICD_CTLR_ENABLE_GRP1 (1 << 1)
+#define GICD_CTLR_ARE (1 << 4)
+#define GICD_CTLR_DS (1 << 6)
+
+#define GICR_TYPER 0x0008
+#define GICR_WAKER 0x0014
+#define GICR_WAKER_PROCESSOR_SLEEP (1 << 1)
+#define GICR_WAKER_CHILDREN_ASLEEP (1 << 2)
+/* In SGI_base: */
+#define GICR_IGROUPR0 0x0080
+#define GICR_ISENABLER0 0x0100
+#define GICR_ICENABLER0 0x0180
+#define GICR_ISPENDR0 0x0200
+#define GICR_ICPENDR0 0x0280
+#define GICR_ISACTIVER0 0x0300
+#define GICR_ICACTIVER0 0x0380
+#define GICR_IPRIORITYR0 0x0400
+
+/* ICC_SGI1R_EL1 (12.2.23): INTID [27:24], Aff1 [23:16], TargetList [15:0]. */
+#define SGI1R(intid, target_list) (((intid) << 24) | (target_list))
+
+#ifdef __ASSEMBLER__
+/* Wakes the redistributor at RD_base \rd (12.11.36: clear ProcessorSleep, wait until
+   ChildrenAsleep reads 0). Clobbers w9. */
+.macro vgic_wake_redistributor rd
+    str     wzr, [\rd, #GICR_WAKER]
+.Lwake\@:
+    ldr     w9, [\rd, #GICR_WAKER]
+    tbnz    w9, #2, .Lwake\@
+.endm
+
+/* Opens the virtual CPU interface: every priority let through, split priority drop and
+   deactivation (ICC_CTLR_EL1.EOImode = 1: EOIR drops, DIR deactivates), group 1 on.
+   Clobbers x9. */
+.macro vgic_cpu_interface_on
+    mov     x9, #0xff
+    msr     icc_pmr_el1, x9
+    mov     x9, #2
+    msr     icc_ctlr_el1, x9
+    mov     x9, #1
+    msr     icc_igrpen1_el1, x9
+    isb
+.endm
+
+/* Unless w\reg == \expected (a 32-bit immediate), branch to `fail` with x10 = \code. */
+.macro expect_w reg, expected, code
+    ldr     w11, =\expected
+    mov     x10, #\code
+    cmp     \reg, w11
+    b.ne    fail
+.endm
+#endif
+#endif
