@@ -274,11 +274,11 @@ class Vgic {
     for (unsigned i = 0; i < kVgicPrivateInterrupts; ++i) consider(private_[vcpu][i], i);
     for (unsigned i = 0; i < config_.spis; ++i)
       if (spi_target(spi_[i]) == vcpu) consider(spi_[i], 32 + i);
-    bool any_pending = false;
+    bool any_pending = false;  // a list register in the pending state (not pending and active)
     for (unsigned n = 0; n < count; ++n) {
       Irq& irq = *chosen[n].irq;
       const bool deliver_pending = pending(irq) && irq.enabled && group_enabled(irq);
-      any_pending |= deliver_pending;
+      any_pending |= deliver_pending && !irq.active;
       std::uint64_t state = irq.active ? ich_lr::kStateActive : 0;
       if (deliver_pending) state |= ich_lr::kStatePending;
       std::uint64_t lr = (std::uint64_t{chosen[n].intid} << ich_lr::kVirtualIntidShift) |
@@ -301,7 +301,8 @@ class Vgic {
     }
     for (unsigned n = count; n < list_registers; ++n) cpu.lr[n] = 0;
     // NPIE when a list register is pending (the maintenance interrupt comes once the guest
-    // took them all); when every list register is active, NPIE would hold at once and the
+    // took them all); when every list register is active or pending and active, NPIE would
+    // hold at once (ICH_MISR_EL2.NP in IHI 0069 counts only the pending state) and the
     // guest would never run: UIE then waits for the guest to deactivate all but one.
     std::uint64_t refill = 0;
     if (more) refill = any_pending ? kIchHcrNpie : kIchHcrUie;

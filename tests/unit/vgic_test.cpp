@@ -558,3 +558,21 @@ TEST_CASE("with every list register active and more waiting, UIE (not NPIE) asks
   CHECK(lr_state(cpu.lr[1]) == arm::ich_lr::kStatePending);
   CHECK((cpu.hcr & (arm::kIchHcrNpie | arm::kIchHcrUie)) == 0);
 }
+
+TEST_CASE(
+    "with every list register pending and active and more waiting, UIE (not NPIE) asks for the refill") {
+  // ICH_MISR_EL2.NP (IHI 0069, ICH_MISR_EL2) holds while no list register is in the pending state;
+  // pending-and-active is not that state, so NPIE would hold at once, for ever: the guest
+  // would never run again (qemu_vgic_garbage_enables_nothing hung on it).
+  arm::Vgic vgic = make_vgic(1);
+  bring_up(vgic);
+  for (unsigned i = 0; i < 5; ++i) enable_spi(vgic, 32 + i);
+  vgic.write(0, kGicd + arm::gicd::ISACTIVER + 4, 4, 0x1f);
+  vgic.write(0, kGicd + arm::gicd::ISPENDR + 4, 4, 0x1f);
+  arm::VgicState cpu;
+  vgic.flush(0, cpu);
+  for (std::uint64_t lr : cpu.lr)
+    CHECK(lr_state(lr) == (arm::ich_lr::kStatePending | arm::ich_lr::kStateActive));
+  CHECK((cpu.hcr & arm::kIchHcrNpie) == 0);
+  CHECK((cpu.hcr & arm::kIchHcrUie) != 0);
+}
