@@ -1,0 +1,157 @@
+// Guest (EL1) for the vgic_garbage_enables_nothing scenario. With IRQs masked it writes
+// garbage to every offset of its distributor and redistributor (RD and SGI frames):
+// all-ones words and doublewords everywhere, bytes and halfwords (all-ones, then
+// pseudo-random) over the first 4 KiB of each frame, where the registers are, then
+// pseudo-random words everywhere; it reads every word, doubleword, byte and halfword back,
+// and leaves every interrupt enabled, pending and active. Then it turns all of that off
+// (ICENABLER, ICPENDR, ICACTIVER of every interrupt), opens its CPU interface and IRQs
+// across exits, and checks that no interrupt is taken; finally that SGI 7, enabled and
+// sent, is the one taken. Failure code = the number of the check (1..).
+#include "vgic_guest.h"
+
+#define EXIT 4
+#define SGI 7
+
+// A sweep of [\base, \base + \size) in steps of \step: \access with x7 = the address and
+// x5 = the next value of a xorshift64 generator. Clobbers x6, x7, x8.
+.macro sweep base, size, step, access
+    mov     x6, #0
+    ldr     x8, =\size
+.Lsweep\@:
+    add     x7, \base, x6
+    eor     x5, x5, x5, lsl #13
+    eor     x5, x5, x5, lsr #7
+    eor     x5, x5, x5, lsl #17
+    \access
+    add     x6, x6, #\step
+    cmp     x6, x8
+    b.lo    .Lsweep\@
+.endm
+
+// Every sweep over the distributor (\base = x20, 64 KiB) and the redistributor (x21,
+// 128 KiB), and the narrow ones over the first 4 KiB of each of the three frames.
+.macro sweep_all step, access
+    sweep   x20, 0x10000, \step, "\access"
+    sweep   x21, 0x20000, \step, "\access"
+.endm
+.macro sweep_registers step, access
+    sweep   x20, 0x1000, \step, "\access"
+    sweep   x21, 0x1000, \step, "\access"
+    sweep   x22, 0x1000, \step, "\access"
+.endm
+
+    .text
+    .global vgic_garbage_guest
+vgic_garbage_guest:
+    adr     x1, vectors
+    msr     vbar_el1, x1
+    isb
+    ldr     x20, =GICD_BASE
+    ldr     x21, =GICR_BASE
+    add     x22, x21, #GICR_SGI
+    mov     x19, #0                     // interrupts taken
+    mov     x18, #1023                  // the last INTID taken
+    ldr     x5, =0x9e3779b97f4a7c15
+    mov     w4, #-1
+    mov     x3, #-1
+
+    sweep_all 4, "str w4, [x7]"
+    sweep_all 8, "str x3, [x7]"
+    sweep_registers 1, "strb w4, [x7]"
+    sweep_registers 2, "strh w4, [x7]"
+    sweep_registers 1, "strb w5, [x7]"
+    sweep_registers 2, "strh w5, [x7]"
+    sweep_all 4, "str w5, [x7]"
+    // The worst end state: every interrupt enabled, pending and active.
+    mov     x6, #0
+1:  add     x7, x20, x6
+    str     w4, [x7, #GICD_ISENABLER]
+    str     w4, [x7, #GICD_ISPENDR]
+    str     w4, [x7, #GICD_ISACTIVER]
+    add     x6, x6, #4
+    cmp     x6, #0x80
+    b.lo    1b
+    str     w4, [x22, #GICR_ISENABLER0]
+    str     w4, [x22, #GICR_ISPENDR0]
+    str     w4, [x22, #GICR_ISACTIVER0]
+    ldr     w1, [x22, #GICR_ISACTIVER0]
+    expect_w w1, 0xffffffff, 8
+    sweep_all 4, "ldr w1, [x7]"
+    sweep_all 8, "ldr x1, [x7]"
+    sweep_registers 1, "ldrb w1, [x7]"
+    sweep_registers 2, "ldrh w1, [x7]"
+
+    // Back to a known state: distributor on for group 1, the redistributor awake, every
+    // interrupt disabled, not pending, not active.
+    mov     w1, #(GICD_CTLR_ARE | GICD_CTLR_ENABLE_GRP1)
+    str     w1, [x20, #GICD_CTLR]
+    vgic_wake_redistributor x21
+    mov     x6, #4
+1:  add     x7, x20, x6
+    str     w4, [x7, #GICD_ICENABLER]
+    str     w4, [x7, #GICD_ICPENDR]
+    str     w4, [x7, #GICD_ICACTIVER]
+    str     w4, [x7, #GICD_IGROUPR]
+    add     x6, x6, #4
+    cmp     x6, #0x80
+    b.lo    1b
+    str     w4, [x22, #GICR_ICENABLER0]
+    str     w4, [x22, #GICR_ICPENDR0]
+    str     w4, [x22, #GICR_ICACTIVER0]
+    str     w4, [x22, #GICR_IGROUPR0]
+    ldr     w1, [x20, #GICD_ISENABLER + 4]
+    expect_w w1, 0, 1
+    ldr     w1, [x22, #GICR_ISENABLER0]
+    expect_w w1, 0, 2
+    ldr     w1, [x22, #GICR_ISACTIVER0]
+    expect_w w1, 0, 3
+    ldr     w1, [x20, #GICD_ISPENDR + 4]
+    expect_w w1, 0, 4
+
+    // Nothing enabled: nothing taken, with IRQs open across exits.
+    vgic_cpu_interface_on
+    bl      wait_unmasked
+    mov     x10, #5
+    cbnz    x19, fail
+
+    // SGI 7 enabled and sent to this vCPU: that one is taken, once.
+    mov     w1, #0x80
+    strb    w1, [x22, #GICR_IPRIORITYR0 + SGI]
+    mov     w1, #(1 << SGI)
+    str     w1, [x22, #GICR_ISENABLER0]
+    ldr     x1, =SGI1R(SGI, 1)
+    msr     icc_sgi1r_el1, x1
+    bl      wait_unmasked
+    mov     x10, #6
+    cmp     x19, #1
+    b.ne    fail
+    mov     x10, #7
+    cmp     x18, #SGI
+    b.ne    fail
+    guest_report_pass_or_x10
+
+wait_unmasked:
+    msr     daifclr, #2
+    isb
+    mov     x3, #1000
+1:  subs    x3, x3, #1
+    b.ne    1b
+    hvc     #EXIT
+    mov     x3, #1000
+2:  subs    x3, x3, #1
+    b.ne    2b
+    msr     daifset, #2
+    isb
+    ret
+
+// Counts what is taken (x19) and remembers its INTID (x18).
+irq_handler:
+    mrs     x18, icc_iar1_el1
+    msr     icc_eoir1_el1, x18
+    msr     icc_dir_el1, x18
+    isb
+    add     x19, x19, #1
+    eret
+
+    guest_unexpected_exception unexpected_exception
+    guest_vector_table vectors, unexpected_exception, irq_handler, unexpected_exception
