@@ -110,6 +110,7 @@ class Vgic {
       for (unsigned i = 0; i < kVgicPrivateInterrupts; ++i) vcpu[i] = Irq{.edge = i < 16};
     for (auto& irq : spi_) irq = Irq{};
     for (auto& waker : waker_) waker = gicr::kWakerProcessorSleep | gicr::kWakerChildrenAsleep;
+    for (auto& count : deliverable_) count = 0;
     work_ = 0;
   }
 
@@ -158,8 +159,10 @@ class Vgic {
   std::uint32_t raise(std::uint32_t intid, unsigned vcpu = 0) noexcept {
     Guard guard(lock_);
     const std::uint32_t before = work_;
-    if (Irq* irq = lookup(vcpu, intid)) irq->latch = true;
-    update_work();
+    if (Irq* irq = lookup(vcpu, intid)) {
+      irq->latch = true;
+      refresh(*irq, vcpu, intid);
+    }
     return kicks(before);
   }
 
@@ -173,8 +176,8 @@ class Vgic {
     if (Irq* irq = lookup(vcpu, intid)) {
       irq->line = high;
       if (!high && irq->in_lr) irq->drop_lr_pending = !irq->lr_latch;
+      refresh(*irq, vcpu, intid);
     }
-    update_work();
     return kicks(before);
   }
 
@@ -200,9 +203,10 @@ class Vgic {
     const std::uint32_t before = work_;
     const SgiTarget target = decode_sgi(value);
     for (unsigned n = 0; n < config_.vcpus; ++n)
-      if (target.targets(vgic_vcpu_affinity(n), vgic_vcpu_affinity(sender)))
+      if (target.targets(vgic_vcpu_affinity(n), vgic_vcpu_affinity(sender))) {
         private_[n][target.intid].latch = true;
-    update_work();
+        refresh(private_[n][target.intid], n, target.intid);
+      }
     return kicks(before);
   }
 
@@ -213,6 +217,30 @@ class Vgic {
   // raise() on another CPU that this read misses comes with a kick.
   bool has_work(unsigned vcpu) const noexcept {
     return ((__atomic_load_n(&work_, __ATOMIC_RELAXED) >> vcpu) & 1) != 0;
+  }
+
+  // For tests and fuzzers: whether the incrementally kept work mask (see refresh()) is what
+  // a rescan of every interrupt gives.
+  bool work_is_consistent() noexcept {
+    Guard guard(lock_);
+    std::uint16_t counts[kVgicMaxVcpus] = {};
+    std::uint32_t work = 0;
+    const auto count = [&](const Irq& irq, unsigned target) {
+      if (target != irq.counted_for) return false;
+      if (target != kVgicNoVcpu) {
+        ++counts[target];
+        work |= 1u << target;
+      }
+      return true;
+    };
+    for (unsigned n = 0; n < config_.vcpus; ++n)
+      for (const Irq& irq : private_[n])
+        if (!count(irq, deliverable(irq) ? n : kVgicNoVcpu)) return false;
+    for (unsigned i = 0; i < config_.spis; ++i)
+      if (!count(spi_[i], deliverable(spi_[i]) ? spi_target(spi_[i]) : kVgicNoVcpu)) return false;
+    for (unsigned n = 0; n < kVgicMaxVcpus; ++n)
+      if (counts[n] != deliverable_[n]) return false;
+    return work == work_;
   }
 
   // After the guest exits: takes the list registers' state back into the model (IHI 0069
@@ -234,9 +262,9 @@ class Vgic {
         irq->latch = true;
       if ((state & ich_lr::kStateActive) && !irq->drop_lr_active) irq->active = true;
       irq->in_lr = false;
+      refresh(*irq, vcpu, list_register_intid(lr));
     }
     cpu.hcr &= ~(kIchHcrUie | kIchHcrNpie);
-    update_work();
   }
 
   // Before the guest runs: fills the list registers with the highest-priority interrupts of
@@ -298,6 +326,7 @@ class Vgic {
       irq.drop_lr_pending = irq.drop_lr_active = false;
       if (deliver_pending) irq.latch = false;
       irq.active = false;
+      refresh(irq, vcpu, chosen[n].intid);
     }
     for (unsigned n = count; n < list_registers; ++n) cpu.lr[n] = 0;
     // NPIE when a list register is pending (the maintenance interrupt comes once the guest
@@ -307,7 +336,6 @@ class Vgic {
     std::uint64_t refill = 0;
     if (more) refill = any_pending ? kIchHcrNpie : kIchHcrUie;
     cpu.hcr = (cpu.hcr & ~(kIchHcrUie | kIchHcrNpie)) | kIchHcrEnable | refill;
-    update_work();
   }
 
  private:
@@ -321,7 +349,8 @@ class Vgic {
     bool active = false;
     bool hw = false;
     std::uint16_t physical_intid = 0;
-    std::uint64_t route = 0;  // GICD_IROUTER, SPIs only
+    std::uint64_t route = 0;             // GICD_IROUTER, SPIs only
+    unsigned counted_for = kVgicNoVcpu;  // the vCPU whose work count includes it (refresh())
     // While the interrupt sits in a list register, that register holds its state; the
     // model keeps what it put there so that GICD/GICR reads still see it, and what the
     // distributor cleared meanwhile so that fold() does not bring it back.
@@ -393,15 +422,26 @@ class Vgic {
     // meanwhile), so that the exit path folds it back and delivers that edge too.
     return (!irq.in_lr || irq.latch) && ((pending(irq) && irq.enabled && group_enabled(irq)) || irq.active);
   }
-  void update_work() noexcept {
-    std::uint32_t work = 0;
-    for (unsigned n = 0; n < config_.vcpus; ++n)
-      for (const Irq& irq : private_[n])
-        if (deliverable(irq)) work |= 1u << n;
-    for (unsigned i = 0; i < config_.spis; ++i)
-      if (deliverable(spi_[i]))
-        if (const unsigned n = spi_target(spi_[i]); n != kVgicNoVcpu) work |= 1u << n;
+  // The work mask, kept incrementally: each interrupt that flush() would take counts for
+  // the vCPU it goes to (Irq::counted_for), work_ bit n is "vCPU n's count is not zero".
+  // Every change to one interrupt's state ends in refresh() of that interrupt, a few loads
+  // and compares; only a change that moves many at once (GICD_CTLR's group enables, a
+  // GICR_WAKER write that reroutes IRM = 1 SPIs) rescans them all (recount()).
+  void refresh(Irq& irq, unsigned vcpu, std::uint32_t intid) noexcept {
+    unsigned target = kVgicNoVcpu;
+    if (deliverable(irq)) target = intid < kVgicPrivateInterrupts ? vcpu : spi_target(irq);
+    if (target == irq.counted_for) return;
+    std::uint32_t work = work_;
+    if (irq.counted_for != kVgicNoVcpu && --deliverable_[irq.counted_for] == 0)
+      work &= ~(1u << irq.counted_for);
+    if (target != kVgicNoVcpu && deliverable_[target]++ == 0) work |= 1u << target;
+    irq.counted_for = target;
     __atomic_store_n(&work_, work, __ATOMIC_RELAXED);
+  }
+  void recount() noexcept {
+    for (unsigned n = 0; n < config_.vcpus; ++n)
+      for (unsigned i = 0; i < kVgicPrivateInterrupts; ++i) refresh(private_[n][i], n, i);
+    for (unsigned i = 0; i < config_.spis; ++i) refresh(spi_[i], kVgicNoVcpu, kVgicPrivateInterrupts + i);
   }
   std::uint32_t kicks(std::uint32_t before) const noexcept { return work_ & ~before; }
 
@@ -451,6 +491,7 @@ class Vgic {
       const bool one = ((value >> i) & 1) != 0;
       if (field == BitField::group) {
         irq->group1 = one;
+        refresh(*irq, vcpu, first + i);
         continue;
       }
       if (!one) continue;  // the set/clear registers ignore zeros (12.9.x)
@@ -479,6 +520,7 @@ class Vgic {
           if (irq->in_lr) irq->drop_lr_active = true;
           break;
       }
+      refresh(*irq, vcpu, first + i);
     }
   }
 
@@ -503,7 +545,10 @@ class Vgic {
   }
   void config_write(unsigned vcpu, std::uint32_t first, std::uint32_t value) noexcept {
     for (unsigned i = 0; i < 16; ++i)
-      if (Irq* irq = lookup(vcpu, first + i)) irq->edge = ((value >> (2 * i + 1)) & 1) != 0;
+      if (Irq* irq = lookup(vcpu, first + i)) {
+        irq->edge = ((value >> (2 * i + 1)) & 1) != 0;  // a level line's pending state may change
+        refresh(*irq, vcpu, first + i);
+      }
   }
 
   static constexpr bool in_block(std::uint64_t offset, std::uint64_t base, std::uint64_t size) noexcept {
@@ -575,7 +620,7 @@ class Vgic {
         irq.route =
             ((irq.route & ~(0xffff'ffffull << shift)) | ((value & 0xffff'ffff) << shift)) & kIrouterMask;
       }
-      update_work();
+      refresh(irq, kAny, static_cast<std::uint32_t>((offset - IROUTER) / 8));
       return;
     }
     if (size != 4) return;
@@ -601,9 +646,10 @@ class Vgic {
     else if (in_block(offset, ICFGR, 0x100)) {
       const std::uint32_t n = static_cast<std::uint32_t>((offset - ICFGR) / 4);
       if (n >= 2) config_write(kAny, 16 * n, word);
-    } else if (offset == CTLR)
+    } else if (offset == CTLR) {
       ctlr_ = word & (kCtlrEnableGrp0 | kCtlrEnableGrp1);
-    update_work();
+      recount();  // the group enables decide for every interrupt
+    }
   }
 
   std::uint64_t redistributor_read(unsigned vcpu, std::uint64_t offset, unsigned size) noexcept {
@@ -637,16 +683,17 @@ class Vgic {
   void redistributor_write(unsigned vcpu, std::uint64_t offset, unsigned size, std::uint64_t value) noexcept {
     if (offset >= kGicrFrameSize) {
       sgi_frame_write(vcpu, offset - kGicrFrameSize, size, value);
-      update_work();
       return;
     }
     // GICR_WAKER: ChildrenAsleep follows ProcessorSleep at once (the virtual redistributor
     // has nothing to quiesce); the other bits are RES0 or IMPLEMENTATION DEFINED, WI here.
     if (offset == gicr::WAKER && size == 4) {
-      waker_[vcpu] = (value & gicr::kWakerProcessorSleep) != 0
-                         ? gicr::kWakerProcessorSleep | gicr::kWakerChildrenAsleep
-                         : 0;
-      update_work();  // IRM == 1 SPIs may now route here
+      const std::uint32_t waker = (value & gicr::kWakerProcessorSleep) != 0
+                                      ? gicr::kWakerProcessorSleep | gicr::kWakerChildrenAsleep
+                                      : 0;
+      if (waker == waker_[vcpu]) return;
+      waker_[vcpu] = waker;
+      recount();  // IRM == 1 SPIs may now route here, or no longer
     }
   }
 
@@ -719,6 +766,7 @@ class Vgic {
   VgicConfig config_;
   std::uint32_t lock_ = 0;
   std::uint32_t work_ = 0;  // bit n: vCPU n has something flush() would put in a list register
+  std::uint16_t deliverable_[kVgicMaxVcpus] = {};  // per vCPU: interrupts counted for it
   std::uint32_t ctlr_ = 0;
   std::uint32_t waker_[kVgicMaxVcpus] = {};
   Irq private_[kVgicMaxVcpus][kVgicPrivateInterrupts] = {};

@@ -6,6 +6,7 @@
 //    in at most one vCPU's list registers;
 //  - a list register is pending only for an interrupt that is enabled, in an enabled group;
 //  - registers of interrupts beyond ITLinesNumber read as zero;
+//  - the work mask kept incrementally is what a rescan of every interrupt gives;
 // and at the end, after the guest clears every enable, pending and active bit and lowers
 // every line: nothing is pending, nothing is delivered, no vCPU has work. No crash, no
 // sanitizer report, under any input.
@@ -138,6 +139,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
     }
     check_list_registers(cpus);
+    FUZZ_CHECK(vgic.work_is_consistent());  // the incremental work mask is a rescan's
     // Beyond ITLinesNumber (INTIDs 96..) every register is RAZ.
     FUZZ_CHECK(vgic.read(0, kGicd + arm::gicd::ISPENDR + 12, 4) == 0);
     FUZZ_CHECK(vgic.read(0, kGicd + arm::gicd::IROUTER + 8 * 96, 8) == 0);

@@ -576,3 +576,33 @@ TEST_CASE(
   CHECK((cpu.hcr & arm::kIchHcrNpie) == 0);
   CHECK((cpu.hcr & arm::kIchHcrUie) != 0);
 }
+
+TEST_CASE("the work mask follows each change of one interrupt, of the group enables and of IRM routing") {
+  arm::Vgic vgic = make_vgic(2);
+  bring_up(vgic);
+  enable_spi(vgic, 40, 1);
+  CHECK(!vgic.has_work(0));
+  CHECK(!vgic.has_work(1));
+  CHECK(vgic.raise(40) == 0b10);  // routed to vCPU 1
+  CHECK(vgic.has_work(1));
+  vgic.write(0, kGicd + arm::gicd::ICENABLER + 4, 4, 1u << 8);
+  CHECK(!vgic.has_work(1));
+  vgic.write(0, kGicd + arm::gicd::ISENABLER + 4, 4, 1u << 8);
+  CHECK(vgic.has_work(1));
+  vgic.write(0, kGicd + arm::gicd::CTLR, 4, 0);  // both groups off: nothing to deliver
+  CHECK(!vgic.has_work(1));
+  vgic.write(0, kGicd + arm::gicd::CTLR, 4, arm::gicd::kCtlrEnableGrp1);
+  CHECK(vgic.has_work(1));
+  vgic.write(0, kGicd + arm::gicd::IROUTER + 8 * 40, 8, 0);  // to vCPU 0
+  CHECK(vgic.has_work(0));
+  CHECK(!vgic.has_work(1));
+  vgic.write(0, kGicd + arm::gicd::IROUTER + 8 * 40, 8, arm::gicd::kIrouterIrm);  // the first awake
+  CHECK(vgic.has_work(0));
+  vgic.write(0, rd(0) + arm::gicr::WAKER, 4, arm::gicr::kWakerProcessorSleep);  // vCPU 0 asleep
+  CHECK(!vgic.has_work(0));
+  CHECK(vgic.has_work(1));
+  CHECK(vgic.work_is_consistent());
+  vgic.write(0, kGicd + arm::gicd::ICPENDR + 4, 4, 1u << 8);
+  CHECK(!vgic.has_work(1));
+  CHECK(vgic.work_is_consistent());
+}
