@@ -280,10 +280,10 @@ class Vgic {
     Candidate chosen[kMaxListRegisters] = {};
     unsigned count = 0;
     bool more = false;
+    // The candidates are the interrupts counted for this vCPU (refresh()) and not in a list
+    // register already: pending, enabled, in an enabled group and routed here, or active.
     const auto consider = [&](Irq& irq, std::uint32_t intid) {
-      if (irq.in_lr) return;
-      const bool deliverable = pending(irq) && irq.enabled && group_enabled(irq);
-      if (!deliverable && !irq.active) return;
+      if (irq.counted_for != vcpu || irq.in_lr) return;
       const Candidate candidate{&irq, intid, key(irq, intid)};
       unsigned at = count;
       while (at > 0 && chosen[at - 1].key > candidate.key) --at;
@@ -299,9 +299,10 @@ class Vgic {
       chosen[at] = candidate;
       ++count;
     };
-    for (unsigned i = 0; i < kVgicPrivateInterrupts; ++i) consider(private_[vcpu][i], i);
-    for (unsigned i = 0; i < config_.spis; ++i)
-      if (spi_target(spi_[i]) == vcpu) consider(spi_[i], 32 + i);
+    if (deliverable_[vcpu] != 0) {
+      for (unsigned i = 0; i < kVgicPrivateInterrupts; ++i) consider(private_[vcpu][i], i);
+      for (unsigned i = 0; i < config_.spis; ++i) consider(spi_[i], 32 + i);
+    }
     bool any_pending = false;  // a list register in the pending state (not pending and active)
     for (unsigned n = 0; n < count; ++n) {
       Irq& irq = *chosen[n].irq;
@@ -457,70 +458,92 @@ class Vgic {
     clear_active
   };
 
+  // The interrupts INTID first.. that exist, at most `want` (first is a multiple of 32 or
+  // of the register's span, so a block never straddles the private/SPI boundary).
+  unsigned span(unsigned vcpu, std::uint32_t first, unsigned want, Irq*& irqs) noexcept {
+    unsigned count = 0;
+    if (first < kVgicPrivateInterrupts) {
+      if (vcpu >= config_.vcpus) return 0;
+      irqs = &private_[vcpu][first];
+      count = kVgicPrivateInterrupts - first;
+    } else {
+      const std::uint32_t spi = first - kVgicPrivateInterrupts;
+      if (spi >= config_.spis) return 0;
+      irqs = &spi_[spi];
+      count = config_.spis - spi;
+    }
+    return count < want ? count : want;
+  }
+
   std::uint32_t bit_read(unsigned vcpu, std::uint32_t first, BitField field) noexcept {
+    Irq* irqs = nullptr;
+    const unsigned count = span(vcpu, first, 32, irqs);
     std::uint32_t value = 0;
-    for (unsigned i = 0; i < 32; ++i) {
-      const Irq* irq = lookup(vcpu, first + i);
-      if (irq == nullptr) break;
-      bool set = false;
-      switch (field) {
-        case BitField::group:
-          set = irq->group1;
-          break;
-        case BitField::set_enable:
-        case BitField::clear_enable:
-          set = irq->enabled;
-          break;
-        case BitField::set_pending:
-        case BitField::clear_pending:
-          set = visible_pending(*irq);
-          break;
-        case BitField::set_active:
-        case BitField::clear_active:
-          set = visible_active(*irq);
-          break;
-      }
-      if (set) value |= 1u << i;
+    const auto collect = [&](auto bit) {
+      for (unsigned i = 0; i < count; ++i) value |= std::uint32_t{bit(irqs[i])} << i;
+    };
+    switch (field) {
+      case BitField::group:
+        collect([](const Irq& irq) { return irq.group1; });
+        break;
+      case BitField::set_enable:
+      case BitField::clear_enable:
+        collect([](const Irq& irq) { return irq.enabled; });
+        break;
+      case BitField::set_pending:
+      case BitField::clear_pending:
+        collect([](const Irq& irq) { return visible_pending(irq); });
+        break;
+      case BitField::set_active:
+      case BitField::clear_active:
+        collect([](const Irq& irq) { return visible_active(irq); });
+        break;
     }
     return value;
   }
   void bit_write(unsigned vcpu, std::uint32_t first, BitField field, std::uint32_t value) noexcept {
-    for (unsigned i = 0; i < 32; ++i) {
-      Irq* irq = lookup(vcpu, first + i);
-      if (irq == nullptr) break;
-      const bool one = ((value >> i) & 1) != 0;
-      if (field == BitField::group) {
-        irq->group1 = one;
-        refresh(*irq, vcpu, first + i);
-        continue;
+    Irq* irqs = nullptr;
+    const unsigned count = span(vcpu, first, 32, irqs);
+    if (field == BitField::group) {
+      for (unsigned i = 0; i < count; ++i) {
+        const bool one = ((value >> i) & 1) != 0;
+        if (irqs[i].group1 == one) continue;
+        irqs[i].group1 = one;
+        refresh(irqs[i], vcpu, first + i);
       }
-      if (!one) continue;  // the set/clear registers ignore zeros (12.9.x)
+      return;
+    }
+    if (count < 32) value &= (1u << count) - 1;
+    // The set/clear registers ignore zeros (12.9.x): only the ones are visited.
+    for (; value != 0; value &= value - 1) {
+      const unsigned i = static_cast<unsigned>(__builtin_ctz(value));
+      Irq& irq = irqs[i];
       switch (field) {
         case BitField::group:
           break;
         case BitField::set_enable:
-          irq->enabled = true;
+          irq.enabled = true;
           break;
         case BitField::clear_enable:
-          irq->enabled = false;
+          irq.enabled = false;
           break;
         case BitField::set_pending:
-          irq->latch = true;
+          irq.latch = true;
           break;
         case BitField::clear_pending:
           // A level interrupt whose line is high stays pending (IHI 0069 12.9.5).
-          irq->latch = false;
-          if (irq->in_lr) irq->drop_lr_pending = true;
+          irq.latch = false;
+          if (irq.in_lr) irq.drop_lr_pending = true;
           break;
         case BitField::set_active:
-          irq->active = true;
+          irq.active = true;
           break;
         case BitField::clear_active:
-          irq->active = false;
-          if (irq->in_lr) irq->drop_lr_active = true;
+          irq.active = false;
+          if (irq.in_lr) irq.drop_lr_active = true;
           break;
       }
-      refresh(*irq, vcpu, first + i);
+      refresh(irq, vcpu, first + i);
     }
   }
 
