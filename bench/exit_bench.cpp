@@ -9,8 +9,7 @@
 // difference. Prints one `BENCH name total el2 guest` line per scenario.
 #include <stdio.h>
 
-import arm.vcpu;
-import arm.vgic;
+#include "vgic_list_registers.h"
 
 extern "C" char bench_hvc_guest[], bench_mmio_read_guest[], bench_mmio_write_guest[],
     bench_sysreg_read_guest[], bench_wfi_guest[], bench_sgi_send_guest[], bench_sgi_receive_guest[];
@@ -168,23 +167,7 @@ arm::Vgic sgi_vgic{
     arm::VgicConfig{.vcpus = 2, .spis = 32, .gicd_base = kVgicDistributor, .gicr_base = 0x080a'0000}};
 bool sgi_list_registers_used = false;
 
-void sync_receiver() {
-  if (!sgi_list_registers_used && !sgi_vgic.has_work(1)) return;
-  arm::VgicState cpu;
-  const unsigned count = arm::list_register_count() < arm::kMaxListRegisters ? arm::list_register_count()
-                                                                             : arm::kMaxListRegisters;
-  for (unsigned n = 0; n < count; ++n) cpu.lr[n] = arm::read_list_register(n);
-  cpu.hcr = arm::read_sysreg<arm::SysReg::ICH_HCR_EL2>();
-  sgi_vgic.fold(1, cpu, count);
-  sgi_vgic.flush(1, cpu, count);
-  bool used = false;
-  for (unsigned n = 0; n < count; ++n) {
-    arm::write_list_register(n, cpu.lr[n]);
-    used |= cpu.lr[n] != 0;
-  }
-  arm::write_sysreg<arm::SysReg::ICH_HCR_EL2>(cpu.hcr);
-  sgi_list_registers_used = used;
-}
+void sync_receiver() { sync_list_registers(sgi_vgic, 1, vgic_list_registers(), sgi_list_registers_used); }
 
 uint64_t run_sgi(uint64_t iterations, bool el2_only) {
   // The receiver's redistributor as a guest would set it up: awake, SGI 1 in group 1 and

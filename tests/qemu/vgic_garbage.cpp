@@ -8,32 +8,15 @@ extern "C" char vgic_garbage_guest[];
 SCENARIO_GUEST_STACK(guest_stack);
 
 namespace {
-constexpr uint16_t kExit = 4;
-arm::Vgic vgic{
-    arm::VgicConfig{.vcpus = 1, .spis = 64, .gicd_base = kGicDistributor, .gicr_base = kGicRedistributor}};
+arm::Vgic vgic{scenario_vgic(1, 64)};
 }  // namespace
 
 int main() {
-  arm::PerCpu cpu;
-  SCENARIO_CHECK(cpu.enable() == arm::EnableError::None);
-  SCENARIO_CHECK(cpu.features().gic_system_registers);
-  const uint64_t vttbr = image_only_stage2();
-  SCENARIO_CHECK(vttbr != 0);
-  VgicHost host(vgic);
-  arm::VCpu vcpu{{.entry = reinterpret_cast<uint64_t>(vgic_garbage_guest),
-                  .stack = reinterpret_cast<uint64_t>(guest_stack + sizeof guest_stack),
-                  .stage2_vttbr = vttbr}};
-  vcpu.load();
-  auto run = vcpu.run();
-  auto it = first_exit(run, host, 0);
-  const int64_t result = run_until(it, host, 0, GUEST_REPORT, [](arm::Hypercall& call) {
-    if (call.immediate != kExit) return false;
-    call.complete(0);
-    return true;
-  });
-  SCENARIO_CHECK(result == GUEST_PASS);
+  VgicScenario scenario(vgic);
+  SCENARIO_CHECK(scenario.ready());
+  SCENARIO_CHECK(scenario.run_alone(vgic_garbage_guest, guest_stack) == GUEST_PASS);
   // Every word and doubleword of 192 KiB twice or more, and the narrow sweeps.
-  SCENARIO_CHECK(host.gic_accesses > 200'000);
+  SCENARIO_CHECK(scenario.host.gic_accesses > 200'000);
   SCENARIO_CHECK(!vgic.has_work(0));
   return 0;
 }

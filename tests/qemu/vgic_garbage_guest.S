@@ -9,7 +9,6 @@
 // sent, is the one taken. Failure code = the number of the check (1..).
 #include "vgic_guest.h"
 
-#define EXIT 4
 #define SGI 7
 
 // A sweep of [\base, \base + \size) in steps of \step: \access with x7 = the address and
@@ -40,15 +39,30 @@
     sweep   x22, 0x1000, \step, "\access"
 .endm
 
+// w4 (all ones) to the distributor's registers \offsets of every block of 32 interrupts
+// (block 0, the private interrupts, is RAZ/WI there with ARE); to the redistributor's.
+// Clobbers x6, x7.
+.macro all_ones offsets:vararg
+    mov     x6, #0
+.Lblock\@:
+    add     x7, x20, x6
+    .irp offset, \offsets
+    str     w4, [x7, #\offset]
+    .endr
+    add     x6, x6, #4
+    cmp     x6, #0x80
+    b.lo    .Lblock\@
+.endm
+.macro all_ones_private offsets:vararg
+    .irp offset, \offsets
+    str     w4, [x22, #\offset]
+    .endr
+.endm
+
     .text
     .global vgic_garbage_guest
 vgic_garbage_guest:
-    adr     x1, vectors
-    msr     vbar_el1, x1
-    isb
-    ldr     x20, =GICD_BASE
-    ldr     x21, =GICR_BASE
-    add     x22, x21, #GICR_SGI
+    vgic_guest_start vectors
     mov     x19, #0                     // interrupts taken
     mov     x18, #1023                  // the last INTID taken
     ldr     x5, =0x9e3779b97f4a7c15
@@ -63,17 +77,8 @@ vgic_garbage_guest:
     sweep_registers 2, "strh w5, [x7]"
     sweep_all 4, "str w5, [x7]"
     // The worst end state: every interrupt enabled, pending and active.
-    mov     x6, #0
-1:  add     x7, x20, x6
-    str     w4, [x7, #GICD_ISENABLER]
-    str     w4, [x7, #GICD_ISPENDR]
-    str     w4, [x7, #GICD_ISACTIVER]
-    add     x6, x6, #4
-    cmp     x6, #0x80
-    b.lo    1b
-    str     w4, [x22, #GICR_ISENABLER0]
-    str     w4, [x22, #GICR_ISPENDR0]
-    str     w4, [x22, #GICR_ISACTIVER0]
+    all_ones GICD_ISENABLER, GICD_ISPENDR, GICD_ISACTIVER
+    all_ones_private GICR_ISENABLER0, GICR_ISPENDR0, GICR_ISACTIVER0
     ldr     w1, [x22, #GICR_ISACTIVER0]
     expect_w w1, 0xffffffff, 8
     sweep_all 4, "ldr w1, [x7]"
@@ -86,19 +91,8 @@ vgic_garbage_guest:
     mov     w1, #(GICD_CTLR_ARE | GICD_CTLR_ENABLE_GRP1)
     str     w1, [x20, #GICD_CTLR]
     vgic_wake_redistributor x21
-    mov     x6, #4
-1:  add     x7, x20, x6
-    str     w4, [x7, #GICD_ICENABLER]
-    str     w4, [x7, #GICD_ICPENDR]
-    str     w4, [x7, #GICD_ICACTIVER]
-    str     w4, [x7, #GICD_IGROUPR]
-    add     x6, x6, #4
-    cmp     x6, #0x80
-    b.lo    1b
-    str     w4, [x22, #GICR_ICENABLER0]
-    str     w4, [x22, #GICR_ICPENDR0]
-    str     w4, [x22, #GICR_ICACTIVER0]
-    str     w4, [x22, #GICR_IGROUPR0]
+    all_ones GICD_ICENABLER, GICD_ICPENDR, GICD_ICACTIVER, GICD_IGROUPR
+    all_ones_private GICR_ICENABLER0, GICR_ICPENDR0, GICR_ICACTIVER0, GICR_IGROUPR0
     ldr     w1, [x20, #GICD_ISENABLER + 4]
     expect_w w1, 0, 1
     ldr     w1, [x22, #GICR_ISENABLER0]
@@ -110,7 +104,7 @@ vgic_garbage_guest:
 
     // Nothing enabled: nothing taken, with IRQs open across exits.
     vgic_cpu_interface_on
-    bl      wait_unmasked
+    vgic_wait_unmasked VGIC_EXIT
     mov     x10, #5
     cbnz    x19, fail
 
@@ -121,7 +115,7 @@ vgic_garbage_guest:
     str     w1, [x22, #GICR_ISENABLER0]
     ldr     x1, =SGI1R(SGI, 1)
     msr     icc_sgi1r_el1, x1
-    bl      wait_unmasked
+    vgic_wait_unmasked VGIC_EXIT
     mov     x10, #6
     cmp     x19, #1
     b.ne    fail
@@ -129,20 +123,6 @@ vgic_garbage_guest:
     cmp     x18, #SGI
     b.ne    fail
     guest_report_pass_or_x10
-
-wait_unmasked:
-    msr     daifclr, #2
-    isb
-    mov     x3, #1000
-1:  subs    x3, x3, #1
-    b.ne    1b
-    hvc     #EXIT
-    mov     x3, #1000
-2:  subs    x3, x3, #1
-    b.ne    2b
-    msr     daifset, #2
-    isb
-    ret
 
 // Counts what is taken (x19) and remembers its INTID (x18).
 irq_handler:

@@ -42,6 +42,14 @@
 #define GICR_ICACTIVER0 0x0380
 #define GICR_IPRIORITYR0 0x0400
 
+/* The scenarios' hypercalls: the vCPU yields (run_until()'s `until`); the host raises or
+   lowers the level scenario's SPI; just an exit (answered by run_until() itself). */
+#define VGIC_YIELD 1
+#define VGIC_RAISE 2
+#define VGIC_LOWER 3
+#define VGIC_EXIT 4
+#define VGIC_LEVEL_SPI 40
+
 /* ICC_SGI1R_EL1 (12.2.23): INTID [27:24], Aff1 [23:16], TargetList [15:0]. */
 #define SGI1R(intid, target_list) (((intid) << 24) | (target_list))
 
@@ -66,6 +74,52 @@
     mov     x9, #1
     msr     icc_igrpen1_el1, x9
     isb
+.endm
+
+/* The usual start: VBAR_EL1 = \vectors; x20 = GICD_BASE, x21 = vCPU 0's RD_base, x22 its
+   SGI_base. Clobbers x9. */
+.macro vgic_guest_start vectors
+    adr     x9, \vectors
+    msr     vbar_el1, x9
+    isb
+    ldr     x20, =GICD_BASE
+    ldr     x21, =GICR_BASE
+    add     x22, x21, #GICR_SGI
+.endm
+
+/* IRQs open for a while and across an exit (`hvc #\exit`), then masked again. Clobbers
+   x3. */
+.macro vgic_wait_unmasked exit
+    msr     daifclr, #2
+    isb
+    mov     x3, #1000
+.Lbefore\@:
+    subs    x3, x3, #1
+    b.ne    .Lbefore\@
+    hvc     #\exit
+    mov     x3, #1000
+.Lafter\@:
+    subs    x3, x3, #1
+    b.ne    .Lafter\@
+    msr     daifset, #2
+    isb
+.endm
+
+/* IRQs open until the IRQ handler has counted one in x19 (at most 1000 turns), then
+   masked; unless x19 == 1, branch to `fail` with x10 = \code. Clobbers x3. */
+.macro vgic_take_one code
+    msr     daifclr, #2
+    isb
+    mov     x3, #1000
+.Lwait\@:
+    cbnz    x19, .Ltaken\@
+    subs    x3, x3, #1
+    b.ne    .Lwait\@
+.Ltaken\@:
+    msr     daifset, #2
+    mov     x10, #\code
+    cmp     x19, #1
+    b.ne    fail
 .endm
 
 /* Unless w\reg == \expected (a 32-bit immediate), branch to `fail` with x10 = \code. */

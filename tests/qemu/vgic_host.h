@@ -6,10 +6,14 @@
 // maintenance interrupt (PPI 9, INTID 25) is a physical interrupt whose only work is the
 // exit itself.
 #pragma once
+#include "../support/vgic_list_registers.h"
 #include "scenario.h"
+#include "vgic_guest.h"
 
-import arm.vcpu;
-import arm.vgic;
+// A VM's vGIC at QEMU virt's GIC addresses (the guests' vgic_guest.h).
+constexpr arm::VgicConfig scenario_vgic(unsigned vcpus, unsigned spis) {
+  return {.vcpus = vcpus, .spis = spis, .gicd_base = kGicDistributor, .gicr_base = kGicRedistributor};
+}
 
 // A stage 2 that maps the scenario image 1:1 (code, data, the guests' stacks) and nothing
 // else, so that the guest's GICD/GICR accesses exit. One per image.
@@ -30,27 +34,11 @@ class VgicHost {
   explicit VgicHost(arm::Vgic& vgic) : vgic_(vgic), gic_{kGicDistributor, kGicRedistributor} {
     gic_.init_this_cpu();
     gic_.enable_private_interrupt(kMaintenanceIntid);
-    const unsigned count = arm::list_register_count();
-    list_registers_ = count < arm::kMaxListRegisters ? count : arm::kMaxListRegisters;
+    list_registers_ = vgic_list_registers();
   }
 
-  // Before vCPU `index` (loaded on this CPU) enters the guest: the list registers back into
-  // the vGIC and filled again, only when either holds something (the example's idle check).
-  void sync(unsigned index) {
-    if (!used_[index] && !vgic_.has_work(index)) return;
-    arm::VgicState cpu;
-    for (unsigned n = 0; n < list_registers_; ++n) cpu.lr[n] = arm::read_list_register(n);
-    cpu.hcr = arm::read_sysreg<arm::SysReg::ICH_HCR_EL2>();
-    vgic_.fold(index, cpu, list_registers_);
-    vgic_.flush(index, cpu, list_registers_);
-    bool used = false;
-    for (unsigned n = 0; n < list_registers_; ++n) {
-      arm::write_list_register(n, cpu.lr[n]);
-      used |= cpu.lr[n] != 0;
-    }
-    arm::write_sysreg<arm::SysReg::ICH_HCR_EL2>(cpu.hcr);
-    used_[index] = used;
-  }
+  // Before vCPU `index` (loaded on this CPU) enters the guest.
+  void sync(unsigned index) { sync_list_registers(vgic_, index, list_registers_, used_[index]); }
 
   // Answers `exit` of vCPU `index` if it is the vGIC's; false if it is not.
   bool handle(arm::Exit& exit, unsigned index) {
@@ -108,8 +96,8 @@ inline void resume(arm::Generator<arm::Exit>::Iterator& it, VgicHost& host, unsi
 
 // Serves a loaded vCPU from its current exit until it reports (hvc #GUEST_REPORT): returns
 // what it reported (GUEST_PASS or its failure code); or until its hypercall `until`, which
-// is completed with 0 and left for resume() (the result is then GUEST_PASS). Other
-// hypercalls go to `hypercall` (false: not expected); any other exit the vGIC does not
+// is completed with 0 and left for resume() (the result is then GUEST_PASS). VGIC_EXIT is
+// answered here; other hypercalls go to `hypercall` (false: not expected); any other exit the vGIC does not
 // answer fails the scenario (-1).
 template <class Hypercall>
 int64_t run_until(arm::Generator<arm::Exit>::Iterator& it, VgicHost& host, unsigned index, uint16_t until,
@@ -131,6 +119,10 @@ int64_t run_until(arm::Generator<arm::Exit>::Iterator& it, VgicHost& host, unsig
       call->complete(0);
       return GUEST_PASS;
     }
+    if (call->immediate == VGIC_EXIT) {
+      call->complete(0);
+      continue;
+    }
     if (!hypercall(*call)) {
       printf("vCPU %u: unexpected hvc #%u\n", index, call->immediate);
       return -1;
@@ -141,3 +133,45 @@ inline int64_t run_until(arm::Generator<arm::Exit>::Iterator& it, VgicHost& host
                          uint16_t until) {
   return run_until(it, host, index, until, [](arm::Hypercall&) { return false; });
 }
+
+// What every vGIC scenario starts from: EL2 on, a GICv3 system register interface, the
+// image-only stage 2, and a VgicHost serving `vgic`. Check ready() before using it.
+class VgicScenario {
+ public:
+  explicit VgicScenario(arm::Vgic& vgic) : host(vgic) {}
+  bool ready() const { return enabled_ == arm::EnableError::None && gic_ && vttbr_ != 0; }
+
+  // A vCPU of the scenario at `entry` with its stack at the end of `stack`.
+  template <size_t N>
+  arm::VCpuConfig vcpu(const char* entry, unsigned char (&stack)[N], uint64_t mpidr = 0,
+                       uint64_t argument = 0) const {
+    return {.mpidr = mpidr,
+            .entry = reinterpret_cast<uint64_t>(entry),
+            .argument = argument,
+            .stack = reinterpret_cast<uint64_t>(stack + N),
+            .stage2_vttbr = vttbr_};
+  }
+
+  // Runs a one-vCPU guest from its start to its report (see run_until for `hypercall`).
+  template <size_t N, class Hypercall>
+  int64_t run_alone(const char* entry, unsigned char (&stack)[N], Hypercall&& hypercall) {
+    arm::VCpu vcpu{this->vcpu(entry, stack)};
+    vcpu.load();
+    auto run = vcpu.run();
+    auto it = first_exit(run, host, 0);
+    return run_until(it, host, 0, GUEST_REPORT, hypercall);
+  }
+  template <size_t N>
+  int64_t run_alone(const char* entry, unsigned char (&stack)[N]) {
+    return run_alone(entry, stack, [](arm::Hypercall&) { return false; });
+  }
+
+ private:
+  arm::PerCpu cpu_;
+  arm::EnableError enabled_ = cpu_.enable();
+  bool gic_ = enabled_ == arm::EnableError::None && cpu_.features().gic_system_registers;
+  uint64_t vttbr_ = gic_ ? image_only_stage2() : 0;
+
+ public:
+  VgicHost host;  // constructed after the members above: it programs the physical GIC
+};

@@ -8,34 +8,21 @@ extern "C" char vgic_level_guest[];
 SCENARIO_GUEST_STACK(guest_stack);
 
 namespace {
-constexpr uint16_t kRaise = 2, kLower = 3, kExit = 4;
-constexpr uint32_t kSpi = 40;
-arm::Vgic vgic{
-    arm::VgicConfig{.vcpus = 1, .spis = 32, .gicd_base = kGicDistributor, .gicr_base = kGicRedistributor}};
+arm::Vgic vgic{scenario_vgic(1, 32)};
 }  // namespace
 
 int main() {
-  arm::PerCpu cpu;
-  SCENARIO_CHECK(cpu.enable() == arm::EnableError::None);
-  SCENARIO_CHECK(cpu.features().gic_system_registers);
-  const uint64_t vttbr = image_only_stage2();
-  SCENARIO_CHECK(vttbr != 0);
-  VgicHost host(vgic);
-  arm::VCpu vcpu{{.entry = reinterpret_cast<uint64_t>(vgic_level_guest),
-                  .stack = reinterpret_cast<uint64_t>(guest_stack + sizeof guest_stack),
-                  .stage2_vttbr = vttbr}};
-  vcpu.load();
-  auto run = vcpu.run();
-  auto it = first_exit(run, host, 0);
+  VgicScenario scenario(vgic);
+  SCENARIO_CHECK(scenario.ready());
   unsigned raises = 0, lowers = 0;
-  const int64_t result = run_until(it, host, 0, GUEST_REPORT, [&](arm::Hypercall& call) {
-    if (call.immediate == kRaise) {
-      vgic.set_level(kSpi, true);
+  const int64_t result = scenario.run_alone(vgic_level_guest, guest_stack, [&](arm::Hypercall& call) {
+    if (call.immediate == VGIC_RAISE) {
+      vgic.set_level(VGIC_LEVEL_SPI, true);
       ++raises;
-    } else if (call.immediate == kLower) {
-      vgic.set_level(kSpi, false);
+    } else if (call.immediate == VGIC_LOWER) {
+      vgic.set_level(VGIC_LEVEL_SPI, false);
       ++lowers;
-    } else if (call.immediate != kExit) {
+    } else {
       return false;
     }
     call.complete(0);

@@ -9,20 +9,13 @@
 // Failure code = the number of the check (1..).
 #include "vgic_guest.h"
 
-#define RAISE 2
-#define LOWER 3
-#define EXIT 4
-#define SPI 40
+#define SPI VGIC_LEVEL_SPI
 #define SPI_BIT (1 << (SPI - 32))
 
     .text
     .global vgic_level_guest
 vgic_level_guest:
-    adr     x1, vectors
-    msr     vbar_el1, x1
-    isb
-    ldr     x20, =GICD_BASE
-    ldr     x21, =GICR_BASE
+    vgic_guest_start vectors
     mov     w1, #(GICD_CTLR_ARE | GICD_CTLR_ENABLE_GRP1)
     str     w1, [x20, #GICD_CTLR]
     vgic_wake_redistributor x21
@@ -35,9 +28,9 @@ vgic_level_guest:
     ldr     w1, [x20, #GICD_ICFGR + 8]
     expect_w w1, 0, 1
     ldr     x1, =GICD_IROUTER + 8 * SPI
-    add     x22, x20, x1
-    str     xzr, [x22]
-    ldr     x1, [x22]
+    add     x23, x20, x1
+    str     xzr, [x23]
+    ldr     x1, [x23]
     mov     x10, #2
     cbnz    x1, fail
     mov     w1, #SPI_BIT
@@ -46,13 +39,13 @@ vgic_level_guest:
     mov     x19, #0
 
     // 1. Raised and lowered before the guest acknowledged it: retired, never taken.
-    hvc     #RAISE
+    hvc     #VGIC_RAISE
     ldr     w1, [x20, #GICD_ISPENDR + 4]
     expect_w w1, SPI_BIT, 3
-    hvc     #LOWER
+    hvc     #VGIC_LOWER
     ldr     w1, [x20, #GICD_ISPENDR + 4]
     expect_w w1, 0, 4
-    bl      wait_unmasked
+    vgic_wait_unmasked VGIC_EXIT
     mov     x10, #5
     cbnz    x19, fail
 
@@ -79,20 +72,8 @@ vgic_level_guest:
 raise_and_wait:
     msr     daifclr, #2
     isb
-    hvc     #RAISE                      // taken on the way back
-    b       1f
-wait_unmasked:                          // IRQs open for a while and across an exit
-    msr     daifclr, #2
-    isb
-1:  mov     x3, #1000
-2:  subs    x3, x3, #1
-    b.ne    2b
-    hvc     #EXIT
-    mov     x3, #1000
-3:  subs    x3, x3, #1
-    b.ne    3b
-    msr     daifset, #2
-    isb
+    hvc     #VGIC_RAISE                      // taken on the way back
+    vgic_wait_unmasked VGIC_EXIT
     ret
 
 irq_handler:
@@ -105,7 +86,7 @@ irq_handler:
     expect_w w2, SPI_BIT, 22
     cmp     x19, x25
     b.lo    1f
-    hvc     #LOWER                      // the line drops: no longer pending
+    hvc     #VGIC_LOWER                      // the line drops: no longer pending
     ldr     w2, [x20, #GICD_ISPENDR + 4]
     expect_w w2, 0, 23
 1:  msr     icc_eoir1_el1, x1

@@ -7,24 +7,13 @@ extern "C" char vgic_own_sgi_guest[];
 SCENARIO_GUEST_STACK(guest_stack);
 
 namespace {
-arm::Vgic vgic{
-    arm::VgicConfig{.vcpus = 1, .spis = 32, .gicd_base = kGicDistributor, .gicr_base = kGicRedistributor}};
+arm::Vgic vgic{scenario_vgic(1, 32)};
 }  // namespace
 
 int main() {
-  arm::PerCpu cpu;
-  SCENARIO_CHECK(cpu.enable() == arm::EnableError::None);
-  SCENARIO_CHECK(cpu.features().gic_system_registers);
-  const uint64_t vttbr = image_only_stage2();
-  SCENARIO_CHECK(vttbr != 0);
-  VgicHost host(vgic);
-  arm::VCpu vcpu{{.entry = reinterpret_cast<uint64_t>(vgic_own_sgi_guest),
-                  .stack = reinterpret_cast<uint64_t>(guest_stack + sizeof guest_stack),
-                  .stage2_vttbr = vttbr}};
-  vcpu.load();
-  auto run = vcpu.run();
-  auto it = first_exit(run, host, 0);
-  SCENARIO_CHECK(run_until(it, host, 0, GUEST_REPORT) == GUEST_PASS);
-  SCENARIO_CHECK(host.sgi_writes == 4 && host.kicks == 0);
+  VgicScenario scenario(vgic);
+  SCENARIO_CHECK(scenario.ready());
+  SCENARIO_CHECK(scenario.run_alone(vgic_own_sgi_guest, guest_stack) == GUEST_PASS);
+  SCENARIO_CHECK(scenario.host.sgi_writes == 4 && scenario.host.kicks == 0);
   return 0;
 }

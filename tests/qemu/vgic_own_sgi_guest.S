@@ -13,12 +13,7 @@
     .text
     .global vgic_own_sgi_guest
 vgic_own_sgi_guest:
-    adr     x1, vectors
-    msr     vbar_el1, x1
-    isb
-    ldr     x20, =GICD_BASE
-    ldr     x21, =GICR_BASE
-    add     x22, x21, #GICR_SGI
+    vgic_guest_start vectors
     // GICD_CTLR: affinity routing and a single Security state, both RAO (12.9.4).
     ldr     w1, [x20, #GICD_CTLR]
     expect_w w1, GICD_CTLR_ARE | GICD_CTLR_DS, 1
@@ -60,16 +55,7 @@ vgic_own_sgi_guest:
     ldr     w1, [x22, #GICR_ISPENDR0]
     expect_w w1, SGI_BIT, 9
     // Unmasked: taken at once (the handler counts in x19).
-    msr     daifclr, #2
-    isb
-    mov     x3, #1000
-1:  cbnz    x19, 2f
-    subs    x3, x3, #1
-    b.ne    1b
-2:  msr     daifset, #2
-    mov     x10, #10
-    cmp     x19, #1
-    b.ne    fail
+    vgic_take_one 10
     // Deactivated: neither pending nor active.
     ldr     w1, [x22, #GICR_ISPENDR0]
     expect_w w1, 0, 11

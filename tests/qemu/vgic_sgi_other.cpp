@@ -9,42 +9,28 @@ SCENARIO_GUEST_STACK(stack_0);
 SCENARIO_GUEST_STACK(stack_1);
 
 namespace {
-constexpr uint16_t kYield = 1;
-arm::Vgic vgic{
-    arm::VgicConfig{.vcpus = 2, .spis = 32, .gicd_base = kGicDistributor, .gicr_base = kGicRedistributor}};
+arm::Vgic vgic{scenario_vgic(2, 32)};
 }  // namespace
 
 int main() {
-  arm::PerCpu cpu;
-  SCENARIO_CHECK(cpu.enable() == arm::EnableError::None);
-  SCENARIO_CHECK(cpu.features().gic_system_registers);
-  const uint64_t vttbr = image_only_stage2();
-  SCENARIO_CHECK(vttbr != 0);
-  VgicHost host(vgic);
-  const auto guest = reinterpret_cast<uint64_t>(vgic_sgi_other_guest);
-  arm::VCpu vcpu0{{.mpidr = 0,
-                   .entry = guest,
-                   .argument = 0,
-                   .stack = reinterpret_cast<uint64_t>(stack_0 + sizeof stack_0),
-                   .stage2_vttbr = vttbr}};
-  arm::VCpu vcpu1{{.mpidr = 1,
-                   .entry = guest,
-                   .argument = 1,
-                   .stack = reinterpret_cast<uint64_t>(stack_1 + sizeof stack_1),
-                   .stage2_vttbr = vttbr}};
+  VgicScenario scenario(vgic);
+  SCENARIO_CHECK(scenario.ready());
+  VgicHost& host = scenario.host;
+  arm::VCpu vcpu0{scenario.vcpu(vgic_sgi_other_guest, stack_0, 0, 0)};
+  arm::VCpu vcpu1{scenario.vcpu(vgic_sgi_other_guest, stack_1, 1, 1)};
   auto run0 = vcpu0.run();
   auto run1 = vcpu1.run();
 
   // vCPU 1 enables SGI 5 in its redistributor and yields.
   vcpu1.load();
   auto it1 = first_exit(run1, host, 1);
-  SCENARIO_CHECK(run_until(it1, host, 1, kYield) == GUEST_PASS);
+  SCENARIO_CHECK(run_until(it1, host, 1, VGIC_YIELD) == GUEST_PASS);
   vcpu1.put();
 
   // vCPU 0 sends it SGI 5: vCPU 1, not running here, is named to kick.
   vcpu0.load();
   auto it0 = first_exit(run0, host, 0);
-  SCENARIO_CHECK(run_until(it0, host, 0, kYield) == GUEST_PASS);
+  SCENARIO_CHECK(run_until(it0, host, 0, VGIC_YIELD) == GUEST_PASS);
   SCENARIO_CHECK(host.kicks == 0b10);
   SCENARIO_CHECK(vgic.has_work(1) && !vgic.has_work(0));
   host.kicks = 0;

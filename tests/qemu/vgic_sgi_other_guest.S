@@ -6,7 +6,6 @@
 // resumed, finds SGI 5 retired in vCPU 1's redistributor and takes SGI 6. Failure code = 100 * vCPU + the number of the check.
 #include "vgic_guest.h"
 
-#define YIELD 1
 
     .text
     .global vgic_sgi_other_guest
@@ -40,7 +39,7 @@ vcpu0:
     expect_w w1, 1 << 5, 1
     ldr     w1, [x22, #GICR_ISPENDR0]
     expect_w w1, 0, 2
-    hvc     #YIELD
+    hvc     #VGIC_YIELD
     // vCPU 1 took SGI 5 and deactivated it.
     ldr     w1, [x24, #GICR_ISPENDR0]
     expect_w w1, 0, 3
@@ -58,7 +57,7 @@ vcpu1:
     b.ne    fail
     mov     w1, #(1 << 5)
     str     w1, [x22, #GICR_ISENABLER0]
-    hvc     #YIELD
+    hvc     #VGIC_YIELD
     mov     x2, #5
     bl      take_one
     // SGI 6 to every vCPU but this one (IRM, bit 40): vCPU 0.
@@ -83,16 +82,7 @@ fail:
 // Takes one interrupt, which must be INTID x2: unmasks IRQs and waits (bounded) for the
 // handler. Clobbers x3.
 take_one:
-    msr     daifclr, #2
-    isb
-    mov     x3, #1000
-1:  cbnz    x19, 2f
-    subs    x3, x3, #1
-    b.ne    1b
-2:  msr     daifset, #2
-    mov     x10, #10
-    cmp     x19, #1
-    b.ne    fail
+    vgic_take_one 10
     mov     x19, #0
     ret
 

@@ -29,13 +29,13 @@
 
 #include "host_markers.h"
 #include "program.h"
+#include "vgic_list_registers.h"
 
 extern "C" {
 #include <semihost.h>  // picolibc declares these without C linkage
 }
 
 import arm.vcpu;
-import arm.vgic;
 
 extern "C" char guest_fuzz_vectors[];
 extern "C" char guest_fuzz_vectors_end[];
@@ -270,8 +270,7 @@ class Fuzzer {
     list_registers_used_ = false;
     maintenance_streak_ = 0;
     failed_ = false;
-    const unsigned count = arm::list_register_count();
-    list_registers_ = count < arm::kMaxListRegisters ? count : arm::kMaxListRegisters;
+    list_registers_ = vgic_list_registers();
 
     ProgramRun& run = *new (run_storage_) ProgramRun{};
     run.vcpu = &vcpu;
@@ -363,21 +362,7 @@ class Fuzzer {
 
   // Before each entry, the example hypervisor's way: the list registers back into the vGIC
   // and filled again, when either holds something.
-  void sync_list_registers() {
-    if (!list_registers_used_ && !vgic_.has_work(0)) return;
-    arm::VgicState cpu;
-    for (unsigned n = 0; n < list_registers_; ++n) cpu.lr[n] = arm::read_list_register(n);
-    cpu.hcr = arm::read_sysreg<arm::SysReg::ICH_HCR_EL2>();
-    vgic_.fold(0, cpu, list_registers_);
-    vgic_.flush(0, cpu, list_registers_);
-    bool used = false;
-    for (unsigned n = 0; n < list_registers_; ++n) {
-      arm::write_list_register(n, cpu.lr[n]);
-      used |= cpu.lr[n] != 0;
-    }
-    arm::write_sysreg<arm::SysReg::ICH_HCR_EL2>(cpu.hcr);
-    list_registers_used_ = used;
-  }
+  void sync_list_registers() { ::sync_list_registers(vgic_, 0, list_registers_, list_registers_used_); }
 
   // The vGIC's exits: GICD/GICR accesses and SGI register writes, always answered by it.
   bool respond_vgic(arm::Exit& exit) {
