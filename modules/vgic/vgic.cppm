@@ -75,11 +75,16 @@ inline constexpr unsigned kTyperAffinityShift = 32;
 inline constexpr std::uint32_t kVgicIidr = 0x43b;
 inline constexpr std::uint32_t kVgicPidr2 = 0x3u << 4;
 
-// ICH_HCR_EL2 (12.5.7): UIE [1] (underflow: at most one list register valid), LRENPIE [2],
-// NPIE [3] (no list register pending); ICH_LR<n>_EL2.EOI [41] (12.5.10):
-// with HW == 0, a maintenance interrupt when the guest deactivates the interrupt.
+// ICH_HCR_EL2 (12.5.7): UIE [1] (underflow: at most one list register valid), LRENPIE [2]
+// (a maintenance interrupt while EOIcount is not zero), NPIE [3] (no list register
+// pending), EOIcount [31:27] (deactivations of interrupts in no list register, see fold());
+// ICH_LR<n>_EL2.EOI [41] (12.5.10): with HW == 0, a maintenance interrupt when the guest
+// deactivates the interrupt.
 inline constexpr std::uint64_t kIchHcrUie = 1ull << 1;
+inline constexpr std::uint64_t kIchHcrLrenpie = 1ull << 2;
 inline constexpr std::uint64_t kIchHcrNpie = 1ull << 3;
+inline constexpr unsigned kIchHcrEoiCountShift = 27;
+inline constexpr std::uint64_t kIchHcrEoiCountMask = 0x1full << kIchHcrEoiCountShift;
 inline constexpr std::uint64_t kIchLrEoi = 1ull << 41;
 
 struct VgicConfig {
@@ -249,6 +254,19 @@ class Vgic {
   void fold(unsigned vcpu, VgicState& cpu, unsigned list_registers = kMaxListRegisters) noexcept {
     Guard guard(lock_);
     if (vcpu >= config_.vcpus) return;
+    // First the guest's deactivations of active interrupts that were in no list register
+    // (flush() left them out for higher-priority ones, with LRENPIE): the virtual CPU
+    // interface counts them in ICH_HCR_EL2.EOIcount (IHI 0069, ICH_HCR_EL2: a write to
+    // ICV_EOIR1/0_EL1 with EOImode 0, or to ICV_DIR_EL1, whose INTID no list register holds).
+    // Priority drops are LIFO (4.8, "Interrupt handling and prioritization": an EOI drops
+    // the highest active priority), so with EOImode 0 each one ended the highest-priority
+    // active interrupt outside the list registers: deactivate those, highest first. (With
+    // EOImode 1, ICV_DIR may come in any order; without trapping it, ICH_HCR_EL2.TDIR, this
+    // is a guess, the same one.) Before the list registers are read back: until then,
+    // in_lr still tells which interrupts were outside them.
+    for (unsigned count = static_cast<unsigned>((cpu.hcr & kIchHcrEoiCountMask) >> kIchHcrEoiCountShift);
+         count > 0; --count)
+      if (!deactivate_outside_list_registers(vcpu)) break;
     for (unsigned n = 0; n < list_registers && n < kMaxListRegisters; ++n) {
       const std::uint64_t lr = cpu.lr[n];
       cpu.lr[n] = 0;
@@ -264,15 +282,21 @@ class Vgic {
       irq->in_lr = false;
       refresh(*irq, vcpu, list_register_intid(lr));
     }
-    cpu.hcr &= ~(kIchHcrUie | kIchHcrNpie);
+    cpu.hcr &= ~(kIchHcrUie | kIchHcrNpie | kIchHcrLrenpie | kIchHcrEoiCountMask);
   }
 
   // Before the guest runs: fills the list registers with the highest-priority interrupts of
-  // `vcpu` that are pending, enabled and in an enabled group, or active (an active interrupt
-  // must be in a list register for the guest's EOI to find it). Active ones first, then by
-  // priority (lower value first), then by INTID. When more wait than fit, ICH_HCR_EL2.NPIE
-  // asks for a maintenance interrupt once no list register is pending, so the rest follow
-  // without waiting for an unrelated exit. Call fold() first: flush() assumes empty LRs.
+  // `vcpu` that are pending, enabled and in an enabled group, or active: by priority (lower
+  // value first), active before pending at the same priority, then by INTID; an active
+  // hardware-linked interrupt always (its deactivation must reach the physical one through
+  // the list register's HW bit). So a pending interrupt that would preempt the guest's
+  // running priority gets in even when more interrupts are active than there are list
+  // registers (nesting deeper than them): the active ones left out keep their priority in
+  // the guest's ICH_AP1R0_EL2, their deactivation is counted in EOIcount, and LRENPIE asks
+  // for the maintenance interrupt that brings it to fold(). When more wait than fit,
+  // ICH_HCR_EL2.NPIE asks for a maintenance interrupt once no list register is pending, so
+  // the rest follow without waiting for an unrelated exit. Call fold() first: flush()
+  // assumes empty LRs.
   void flush(unsigned vcpu, VgicState& cpu, unsigned list_registers = kMaxListRegisters) noexcept {
     Guard guard(lock_);
     if (vcpu >= config_.vcpus) return;
@@ -280,6 +304,7 @@ class Vgic {
     Candidate chosen[kMaxListRegisters] = {};
     unsigned count = 0;
     bool more = false;
+    bool active_left_out = false;
     // The candidates are the interrupts counted for this vCPU (refresh()) and not in a list
     // register already: pending, enabled, in an enabled group and routed here, or active.
     const auto consider = [&](Irq& irq, std::uint32_t intid) {
@@ -289,10 +314,12 @@ class Vgic {
       while (at > 0 && chosen[at - 1].key > candidate.key) --at;
       if (at >= list_registers) {
         more = true;
+        active_left_out |= irq.active;
         return;
       }
       if (count == list_registers) {
         more = true;
+        active_left_out |= chosen[count - 1].irq->active;
         --count;
       }
       for (unsigned i = count; i > at; --i) chosen[i] = chosen[i - 1];
@@ -336,7 +363,8 @@ class Vgic {
     // guest would never run: UIE then waits for the guest to deactivate all but one.
     std::uint64_t refill = 0;
     if (more) refill = any_pending ? kIchHcrNpie : kIchHcrUie;
-    cpu.hcr = (cpu.hcr & ~(kIchHcrUie | kIchHcrNpie)) | kIchHcrEnable | refill;
+    if (active_left_out) refill |= kIchHcrLrenpie;
+    cpu.hcr = (cpu.hcr & ~(kIchHcrUie | kIchHcrNpie | kIchHcrLrenpie)) | kIchHcrEnable | refill;
   }
 
  private:
@@ -391,7 +419,28 @@ class Vgic {
     return irq.active || (irq.in_lr && irq.lr_active && !irq.drop_lr_active);
   }
   static constexpr std::uint32_t key(const Irq& irq, std::uint32_t intid) noexcept {
-    return (irq.active ? 0u : 1u << 24) | (std::uint32_t{irq.priority} << 12) | intid;
+    return (irq.active && irq.hw ? 0u : 1u << 24) | (std::uint32_t{irq.priority} << 16) |
+           (irq.active ? 0u : 1u << 12) | intid;
+  }
+
+  // Ends the highest-priority active interrupt of `vcpu` that is in no list register (see
+  // fold()); false if there is none.
+  bool deactivate_outside_list_registers(unsigned vcpu) noexcept {
+    Irq* best = nullptr;
+    std::uint32_t best_intid = 0;
+    const auto consider = [&](Irq& irq, std::uint32_t intid) {
+      if (!irq.active || irq.in_lr || irq.counted_for != vcpu) return;
+      if (best == nullptr || irq.priority < best->priority) {
+        best = &irq;
+        best_intid = intid;
+      }
+    };
+    for (unsigned i = 0; i < kVgicPrivateInterrupts; ++i) consider(private_[vcpu][i], i);
+    for (unsigned i = 0; i < config_.spis; ++i) consider(spi_[i], kVgicPrivateInterrupts + i);
+    if (best == nullptr) return false;
+    best->active = false;
+    refresh(*best, vcpu, best_intid);
+    return true;
   }
   bool group_enabled(const Irq& irq) const noexcept {
     return (ctlr_ & (irq.group1 ? gicd::kCtlrEnableGrp1 : gicd::kCtlrEnableGrp0)) != 0;

@@ -407,7 +407,8 @@ TEST_CASE("a list register still pending at exit folds back pending and is deliv
   CHECK(cpu.lr[1] == 0);
 }
 
-TEST_CASE("an acknowledged interrupt folds back active and goes first into the list registers") {
+TEST_CASE(
+    "an acknowledged interrupt folds back active; higher-priority ones take the list registers before it") {
   arm::Vgic vgic = make_vgic(1);
   bring_up(vgic);
   for (unsigned i = 0; i < 5; ++i) enable_spi(vgic, 32 + i, 0, 0x20);
@@ -420,9 +421,15 @@ TEST_CASE("an acknowledged interrupt folds back active and goes first into the l
   CHECK(vgic.read(0, kGicd + arm::gicd::ISACTIVER + 4, 4) == 1u << 8);
   for (unsigned i = 0; i < 5; ++i) vgic.raise(32 + i);  // higher priority, more than fit
   vgic.flush(0, cpu);
-  CHECK(arm::list_register_intid(cpu.lr[0]) == 40);
-  CHECK(lr_state(cpu.lr[0]) == arm::ich_lr::kStateActive);
-  CHECK(arm::list_register_intid(cpu.lr[1]) == 32);
+  // They may preempt it, so they go first (by priority, then INTID); 40 stays active
+  // outside the list registers, and LRENPIE asks to hear when the guest ends it there.
+  for (unsigned n = 0; n < arm::kMaxListRegisters; ++n) {
+    CHECK(arm::list_register_intid(cpu.lr[n]) == 32 + n);
+    CHECK(lr_state(cpu.lr[n]) == arm::ich_lr::kStatePending);
+  }
+  CHECK(vgic.read(0, kGicd + arm::gicd::ISACTIVER + 4, 4) == 1u << 8);
+  CHECK((cpu.hcr & arm::kIchHcrLrenpie) != 0);
+  CHECK((cpu.hcr & arm::kIchHcrNpie) != 0);  // and 36 waits for the refill
 }
 
 TEST_CASE("an edge raised again while its first edge is active becomes pending and active") {
@@ -605,4 +612,63 @@ TEST_CASE("the work mask follows each change of one interrupt, of the group enab
   vgic.write(0, kGicd + arm::gicd::ICPENDR + 4, 4, 1u << 8);
   CHECK(!vgic.has_work(1));
   CHECK(vgic.work_is_consistent());
+}
+
+TEST_CASE(
+    "nested deeper than the list registers: a higher-priority interrupt gets in, the active one left out "
+    "ends through EOIcount") {
+  arm::Vgic vgic = make_vgic(1);
+  bring_up(vgic);
+  enable_spi(vgic, 40, 0, 0xa0);
+  enable_spi(vgic, 41, 0, 0x90);
+  enable_spi(vgic, 42, 0, 0x80);
+  constexpr unsigned kLrs = 2;
+  arm::VgicState cpu;
+  // The guest takes 40, then 41 preempts it (both stay active: nested).
+  vgic.raise(40);
+  vgic.flush(0, cpu, kLrs);
+  acknowledge(cpu.lr[0]);
+  vgic.fold(0, cpu, kLrs);
+  vgic.raise(41);
+  vgic.flush(0, cpu, kLrs);
+  REQUIRE(arm::list_register_intid(cpu.lr[0]) == 41);
+  acknowledge(cpu.lr[0]);
+  vgic.fold(0, cpu, kLrs);
+  // 42 preempts both: it and 41 fill the two list registers, 40 is left out, still active,
+  // and LRENPIE asks to hear of its deactivation.
+  vgic.raise(42);
+  vgic.flush(0, cpu, kLrs);
+  CHECK(arm::list_register_intid(cpu.lr[0]) == 42);
+  CHECK(lr_state(cpu.lr[0]) == arm::ich_lr::kStatePending);
+  CHECK(arm::list_register_intid(cpu.lr[1]) == 41);
+  CHECK(lr_state(cpu.lr[1]) == arm::ich_lr::kStateActive);
+  CHECK((cpu.hcr & arm::kIchHcrLrenpie) != 0);
+  CHECK(vgic.read(0, kGicd + arm::gicd::ISACTIVER + 4, 4) == ((1u << 8) | (1u << 9)));
+  // The guest takes 42 and ends 42, 41 (their list registers) and 40 (in none: the CPU
+  // interface counts it in EOIcount).
+  acknowledge(cpu.lr[0]);
+  deactivate(cpu.lr[0]);
+  deactivate(cpu.lr[1]);
+  cpu.hcr |= std::uint64_t{1} << arm::kIchHcrEoiCountShift;
+  vgic.fold(0, cpu, kLrs);
+  CHECK(vgic.read(0, kGicd + arm::gicd::ISACTIVER + 4, 4) == 0);
+  CHECK(vgic.read(0, kGicd + arm::gicd::ISPENDR + 4, 4) == 0);
+  CHECK((cpu.hcr & (arm::kIchHcrLrenpie | arm::kIchHcrEoiCountMask)) == 0);
+  CHECK_FALSE(vgic.has_work(0));
+  CHECK(vgic.work_is_consistent());
+}
+
+TEST_CASE("EOIcount ends the highest-priority active interrupts outside the list registers first") {
+  arm::Vgic vgic = make_vgic(1);
+  bring_up(vgic);
+  for (std::uint32_t intid = 40; intid < 44; ++intid)
+    enable_spi(vgic, intid, 0, static_cast<std::uint8_t>(0xc0 - 8 * (intid - 40)));
+  vgic.write(0, kGicd + arm::gicd::ISACTIVER + 4, 4, 0xf << 8);  // 40..43 active, 43 the highest
+  arm::VgicState cpu;
+  vgic.flush(0, cpu, 1);  // 43 in the one list register, 40..42 outside
+  CHECK(arm::list_register_intid(cpu.lr[0]) == 43);
+  CHECK((cpu.hcr & arm::kIchHcrLrenpie) != 0);
+  cpu.hcr |= std::uint64_t{2} << arm::kIchHcrEoiCountShift;  // two ended outside: 42, then 41
+  vgic.fold(0, cpu, 1);
+  CHECK(vgic.read(0, kGicd + arm::gicd::ISACTIVER + 4, 4) == ((1u << 8) | (1u << 11)));
 }
