@@ -42,13 +42,15 @@
 #define GICR_ICACTIVER0 0x0380
 #define GICR_IPRIORITYR0 0x0400
 
-/* The scenarios' hypercalls: the vCPU yields (run_until()'s `until`); the host raises or
-   lowers the level scenario's SPI; just an exit (answered by run_until() itself). */
+/* The scenarios' hypercalls: the vCPU yields (run_until()'s `until`); the host raises
+   (the level scenario: its SPI's line; the nesting scenario: the edge SPI in x0) or
+   lowers; just an exit (answered by run_until() itself). */
 #define VGIC_YIELD 1
 #define VGIC_RAISE 2
 #define VGIC_LOWER 3
 #define VGIC_EXIT 4
 #define VGIC_LEVEL_SPI 40
+#define VGIC_NESTING_FIRST_SPI 40
 
 /* ICC_SGI1R_EL1 (12.2.23): INTID [27:24], Aff1 [23:16], TargetList [15:0]. */
 #define SGI1R(intid, target_list) (((intid) << 24) | (target_list))
