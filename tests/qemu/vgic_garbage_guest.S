@@ -88,9 +88,7 @@ vgic_garbage_guest:
 
     // Back to a known state: distributor on for group 1, the redistributor awake, every
     // interrupt disabled, not pending, not active.
-    mov     w1, #(GICD_CTLR_ARE | GICD_CTLR_ENABLE_GRP1)
-    str     w1, [x20, #GICD_CTLR]
-    vgic_wake_redistributor x21
+    vgic_distributor_on
     all_ones GICD_ICENABLER, GICD_ICPENDR, GICD_ICACTIVER, GICD_IGROUPR
     all_ones_private GICR_ICENABLER0, GICR_ICPENDR0, GICR_ICACTIVER0, GICR_IGROUPR0
     ldr     w1, [x20, #GICD_ISENABLER + 4]

@@ -89,6 +89,14 @@
     add     x22, x21, #GICR_SGI
 .endm
 
+/* The distributor on for group 1 (ARE is RAO) and this vCPU's redistributor awake, for a
+   guest started with vgic_guest_start. Clobbers w1, w9. */
+.macro vgic_distributor_on
+    mov     w1, #(GICD_CTLR_ARE | GICD_CTLR_ENABLE_GRP1)
+    str     w1, [x20, #GICD_CTLR]
+    vgic_wake_redistributor x21
+.endm
+
 /* IRQs open for a while and across an exit (`hvc #\exit`), then masked again. Clobbers
    x3. */
 .macro vgic_wait_unmasked exit
@@ -130,6 +138,15 @@
     mov     x10, #\code
     cmp     \reg, w11
     b.ne    fail
+.endm
+
+/* Unless SPIs 32-63 are neither pending nor active in the distributor, branch to `fail`
+   with x10 = \code (pending) or \code + 1 (active). Clobbers w1, w11. */
+.macro vgic_expect_spis_retired code
+    ldr     w1, [x20, #GICD_ISPENDR + 4]
+    expect_w w1, 0, \code
+    ldr     w1, [x20, #GICD_ISACTIVER + 4]
+    expect_w w1, 0, \code + 1
 .endm
 #endif
 #endif

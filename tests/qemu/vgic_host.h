@@ -135,10 +135,11 @@ inline int64_t run_until(arm::Generator<arm::Exit>::Iterator& it, VgicHost& host
 }
 
 // What every vGIC scenario starts from: EL2 on, a GICv3 system register interface, the
-// image-only stage 2, and a VgicHost serving `vgic`. Check ready() before using it.
+// image-only stage 2, the VM's vGIC and a VgicHost serving it. Check ready() before using
+// it. Large (the vGIC's state): make it a static of main().
 class VgicScenario {
  public:
-  explicit VgicScenario(arm::Vgic& vgic) : host(vgic) {}
+  explicit VgicScenario(const arm::VgicConfig& config) : vgic(config), host(vgic) {}
   bool ready() const { return enabled_ == arm::EnableError::None && gic_ && vttbr_ != 0; }
 
   // A vCPU of the scenario at `entry` with its stack at the end of `stack`.
@@ -173,5 +174,6 @@ class VgicScenario {
   uint64_t vttbr_ = gic_ ? image_only_stage2() : 0;
 
  public:
+  arm::Vgic vgic;
   VgicHost host;  // constructed after the members above: it programs the physical GIC
 };

@@ -7,20 +7,16 @@
 extern "C" char vgic_level_guest[];
 SCENARIO_GUEST_STACK(guest_stack);
 
-namespace {
-arm::Vgic vgic{scenario_vgic(1, 32)};
-}  // namespace
-
 int main() {
-  VgicScenario scenario(vgic);
+  static VgicScenario scenario(scenario_vgic(1, 32));
   SCENARIO_CHECK(scenario.ready());
   unsigned raises = 0, lowers = 0;
   const int64_t result = scenario.run_alone(vgic_level_guest, guest_stack, [&](arm::Hypercall& call) {
     if (call.immediate == VGIC_RAISE) {
-      vgic.set_level(VGIC_LEVEL_SPI, true);
+      scenario.vgic.set_level(VGIC_LEVEL_SPI, true);
       ++raises;
     } else if (call.immediate == VGIC_LOWER) {
-      vgic.set_level(VGIC_LEVEL_SPI, false);
+      scenario.vgic.set_level(VGIC_LEVEL_SPI, false);
       ++lowers;
     } else {
       return false;

@@ -16,9 +16,7 @@
     .global vgic_level_guest
 vgic_level_guest:
     vgic_guest_start vectors
-    mov     w1, #(GICD_CTLR_ARE | GICD_CTLR_ENABLE_GRP1)
-    str     w1, [x20, #GICD_CTLR]
-    vgic_wake_redistributor x21
+    vgic_distributor_on
     // SPI 40: group 1, priority 0xa0, level (ICFGR2 Int_config 0), to affinity 0.0.0.0.
     mov     w1, #SPI_BIT
     str     w1, [x20, #GICD_IGROUPR + 4]
@@ -63,10 +61,7 @@ vgic_level_guest:
     mov     x10, #7
     cmp     x19, #2
     b.ne    fail
-    ldr     w1, [x20, #GICD_ISPENDR + 4]
-    expect_w w1, 0, 8
-    ldr     w1, [x20, #GICD_ISACTIVER + 4]
-    expect_w w1, 0, 9
+    vgic_expect_spis_retired 8
     guest_report_pass_or_x10
 
 raise_and_wait:

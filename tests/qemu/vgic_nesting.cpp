@@ -8,24 +8,20 @@
 extern "C" char vgic_nesting_guest[];
 SCENARIO_GUEST_STACK(guest_stack);
 
-namespace {
-arm::Vgic vgic{scenario_vgic(1, 32)};
-}  // namespace
-
 int main() {
-  VgicScenario scenario(vgic);
+  static VgicScenario scenario(scenario_vgic(1, 32));
   SCENARIO_CHECK(scenario.ready());
   SCENARIO_CHECK(vgic_list_registers() < 6);  // deeper than the list registers
   unsigned raises = 0;
   const int64_t result = scenario.run_alone(vgic_nesting_guest, guest_stack, [&](arm::Hypercall& call) {
     if (call.immediate != VGIC_RAISE) return false;
-    vgic.raise(static_cast<uint32_t>(call.x[0]));
+    scenario.vgic.raise(static_cast<uint32_t>(call.x[0]));
     ++raises;
     call.complete(0);
     return true;
   });
   SCENARIO_CHECK(result == GUEST_PASS);
   SCENARIO_CHECK(raises == 6);
-  SCENARIO_CHECK(!vgic.has_work(0));
+  SCENARIO_CHECK(!scenario.vgic.has_work(0));
   return 0;
 }

@@ -16,9 +16,7 @@
     .global vgic_nesting_guest
 vgic_nesting_guest:
     vgic_guest_start vectors
-    mov     w1, #(GICD_CTLR_ARE | GICD_CTLR_ENABLE_GRP1)
-    str     w1, [x20, #GICD_CTLR]
-    vgic_wake_redistributor x21
+    vgic_distributor_on
     ldr     w1, =BITS
     str     w1, [x20, #GICD_IGROUPR + 4]
     ldr     w1, =0xaaaaaaaa               // INTIDs 32-47 edge-triggered
@@ -45,10 +43,7 @@ vgic_nesting_guest:
     mov     x10, #1
     cmp     x19, #DEPTH
     b.ne    fail
-    ldr     w1, [x20, #GICD_ISACTIVER + 4]
-    expect_w w1, 0, 2
-    ldr     w1, [x20, #GICD_ISPENDR + 4]
-    expect_w w1, 0, 3
+    vgic_expect_spis_retired 2
     guest_report_pass_or_x10
 
 irq_handler:

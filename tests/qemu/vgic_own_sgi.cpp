@@ -6,12 +6,8 @@
 extern "C" char vgic_own_sgi_guest[];
 SCENARIO_GUEST_STACK(guest_stack);
 
-namespace {
-arm::Vgic vgic{scenario_vgic(1, 32)};
-}  // namespace
-
 int main() {
-  VgicScenario scenario(vgic);
+  static VgicScenario scenario(scenario_vgic(1, 32));
   SCENARIO_CHECK(scenario.ready());
   SCENARIO_CHECK(scenario.run_alone(vgic_own_sgi_guest, guest_stack) == GUEST_PASS);
   SCENARIO_CHECK(scenario.host.sgi_writes == 4 && scenario.host.kicks == 0);

@@ -8,12 +8,8 @@ extern "C" char vgic_sgi_other_guest[];
 SCENARIO_GUEST_STACK(stack_0);
 SCENARIO_GUEST_STACK(stack_1);
 
-namespace {
-arm::Vgic vgic{scenario_vgic(2, 32)};
-}  // namespace
-
 int main() {
-  VgicScenario scenario(vgic);
+  static VgicScenario scenario(scenario_vgic(2, 32));
   SCENARIO_CHECK(scenario.ready());
   VgicHost& host = scenario.host;
   arm::VCpu vcpu0{scenario.vcpu(vgic_sgi_other_guest, stack_0, 0, 0)};
@@ -32,7 +28,7 @@ int main() {
   auto it0 = first_exit(run0, host, 0);
   SCENARIO_CHECK(run_until(it0, host, 0, VGIC_YIELD) == GUEST_PASS);
   SCENARIO_CHECK(host.kicks == 0b10);
-  SCENARIO_CHECK(vgic.has_work(1) && !vgic.has_work(0));
+  SCENARIO_CHECK(scenario.vgic.has_work(1) && !scenario.vgic.has_work(0));
   host.kicks = 0;
   vcpu0.put();
 
