@@ -360,9 +360,18 @@ class Vgic {
     // NPIE when a list register is pending (the maintenance interrupt comes once the guest
     // took them all); when every list register is active or pending and active, NPIE would
     // hold at once (ICH_MISR_EL2.NP in IHI 0069 counts only the pending state) and the
-    // guest would never run: UIE then waits for the guest to deactivate all but one.
+    // guest would never run: UIE then waits for the guest to deactivate all but one. With a
+    // single list register in use UIE would hold at once too (zero or one valid): its
+    // interrupt gets ICH_LR.EOI instead, a maintenance interrupt when the guest deactivates
+    // it (not possible with HW = 1: then the next exit refills).
     std::uint64_t refill = 0;
-    if (more) refill = any_pending ? kIchHcrNpie : kIchHcrUie;
+    if (more && any_pending) {
+      refill = kIchHcrNpie;
+    } else if (more && count >= 2) {
+      refill = kIchHcrUie;
+    } else if (more && count == 1 && (cpu.lr[0] & ich_lr::kHardware) == 0) {
+      cpu.lr[0] |= kIchLrEoi;
+    }
     if (active_left_out) refill |= kIchHcrLrenpie;
     cpu.hcr = (cpu.hcr & ~(kIchHcrUie | kIchHcrNpie | kIchHcrLrenpie)) | kIchHcrEnable | refill;
   }

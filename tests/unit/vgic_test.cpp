@@ -672,3 +672,26 @@ TEST_CASE("EOIcount ends the highest-priority active interrupts outside the list
   vgic.fold(0, cpu, 1);
   CHECK(vgic.read(0, kGicd + arm::gicd::ISACTIVER + 4, 4) == ((1u << 8) | (1u << 11)));
 }
+
+TEST_CASE(
+    "with one list register, active, and more waiting, its EOI bit (not UIE, which would hold at once) asks "
+    "for the refill") {
+  arm::Vgic vgic = make_vgic(1);
+  bring_up(vgic);
+  enable_spi(vgic, 40, 0, 0x80);
+  enable_spi(vgic, 41, 0, 0x90);
+  vgic.write(0, kGicd + arm::gicd::ISACTIVER + 4, 4, 1u << 8);
+  vgic.raise(41);
+  vgic.write(0, kGicd + arm::gicd::ICFGR + 8, 4, 0xaaaa'aaaa);  // edge: no EOI bit of their own
+  arm::VgicState cpu;
+  vgic.flush(0, cpu, 1);
+  CHECK(arm::list_register_intid(cpu.lr[0]) == 40);
+  CHECK(lr_state(cpu.lr[0]) == arm::ich_lr::kStateActive);
+  CHECK((cpu.hcr & (arm::kIchHcrUie | arm::kIchHcrNpie)) == 0);
+  CHECK((cpu.lr[0] & arm::kIchLrEoi) != 0);
+  deactivate(cpu.lr[0]);  // the maintenance interrupt follows; the exit folds and refills
+  vgic.fold(0, cpu, 1);
+  vgic.flush(0, cpu, 1);
+  CHECK(arm::list_register_intid(cpu.lr[0]) == 41);
+  CHECK(lr_state(cpu.lr[0]) == arm::ich_lr::kStatePending);
+}
