@@ -258,12 +258,12 @@ class Vgic {
     // (flush() left them out for higher-priority ones, with LRENPIE): the virtual CPU
     // interface counts them in ICH_HCR_EL2.EOIcount (IHI 0069, ICH_HCR_EL2: a write to
     // ICV_EOIR1/0_EL1 with EOImode 0, or to ICV_DIR_EL1, whose INTID no list register holds).
-    // Priority drops are LIFO (4.8, "Interrupt handling and prioritization": an EOI drops
-    // the highest active priority), so with EOImode 0 each one ended the highest-priority
-    // active interrupt outside the list registers: deactivate those, highest first. (With
-    // EOImode 1, ICV_DIR may come in any order; without trapping it, ICH_HCR_EL2.TDIR, this
-    // is a guess, the same one.) Before the list registers are read back: until then,
-    // in_lr still tells which interrupts were outside them.
+    // Priority drops are LIFO (IHI 0069, ICC_EOIR1_EL1: an EOI drops the highest active
+    // priority, that of the interrupt acknowledged last), so with EOImode 0 each one ended
+    // the highest-priority active interrupt outside the list registers: deactivate those,
+    // highest first. (With EOImode 1, ICV_DIR may come in any order; without trapping it,
+    // ICH_HCR_EL2.TDIR, this is a guess, the same one.) This comes before the list
+    // registers are read back: until then, in_lr still tells which were outside them.
     for (unsigned count = static_cast<unsigned>((cpu.hcr & kIchHcrEoiCountMask) >> kIchHcrEoiCountShift);
          count > 0; --count)
       if (!deactivate_outside_list_registers(vcpu)) break;

@@ -600,10 +600,10 @@ TEST_CASE("the work mask follows each change of one interrupt, of the group enab
   CHECK(!vgic.has_work(1));
   vgic.write(0, kGicd + arm::gicd::CTLR, 4, arm::gicd::kCtlrEnableGrp1);
   CHECK(vgic.has_work(1));
-  vgic.write(0, kGicd + arm::gicd::IROUTER + 8 * 40, 8, 0);  // to vCPU 0
+  vgic.write(0, kGicd + arm::gicd::IROUTER + 8ull * 40, 8, 0);  // to vCPU 0
   CHECK(vgic.has_work(0));
   CHECK(!vgic.has_work(1));
-  vgic.write(0, kGicd + arm::gicd::IROUTER + 8 * 40, 8, arm::gicd::kIrouterIrm);  // the first awake
+  vgic.write(0, kGicd + arm::gicd::IROUTER + 8ull * 40, 8, arm::gicd::kIrouterIrm);  // the first awake
   CHECK(vgic.has_work(0));
   vgic.write(0, rd(0) + arm::gicr::WAKER, 4, arm::gicr::kWakerProcessorSleep);  // vCPU 0 asleep
   CHECK(!vgic.has_work(0));
