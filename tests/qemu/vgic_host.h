@@ -15,17 +15,9 @@ constexpr arm::VgicConfig scenario_vgic(unsigned vcpus, unsigned spis) {
   return {.vcpus = vcpus, .spis = spis, .gicd_base = kGicDistributor, .gicr_base = kGicRedistributor};
 }
 
-// A stage 2 that maps the scenario image 1:1 (code, data, the guests' stacks) and nothing
-// else, so that the guest's GICD/GICR accesses exit. One per image.
-inline uint64_t image_only_stage2() {
-  extern char __image_start[];
-  alignas(4096) static unsigned char pages[8 * 4096];
-  static arm::PagePool pool(pages, 8);
-  static arm::Stage2Table stage2(pool, 1);
-  const uint64_t image = reinterpret_cast<uint64_t>(__image_start) & ~uint64_t{0x1f'ffff};
-  if (stage2.map(image, image, 0x40'0000, arm::kGuestRam) != arm::MapError::None) return 0;
-  return stage2.vttbr();
-}
+// The linker's symbol for the image start (a declaration: nothing is initialized here).
+// NOLINTNEXTLINE(bugprone-dynamic-static-initializers)
+extern "C" char __image_start[];
 
 class VgicHost {
  public:
@@ -134,9 +126,11 @@ inline int64_t run_until(arm::Generator<arm::Exit>::Iterator& it, VgicHost& host
   return run_until(it, host, index, until, [](arm::Hypercall&) { return false; });
 }
 
-// What every vGIC scenario starts from: EL2 on, a GICv3 system register interface, the
-// image-only stage 2, the VM's vGIC and a VgicHost serving it. Check ready() before using
-// it. Large (the vGIC's state): make it a static of main().
+// What every vGIC scenario starts from: EL2 on, a GICv3 system register interface, a
+// stage 2 that maps the scenario image 1:1 (code, data, the guests' stacks) and nothing
+// else, so that the guests' GICD/GICR accesses exit, the VM's vGIC and a VgicHost serving
+// it. Check ready() before using it. Large (the vGIC's state, the stage-2 pages): make it
+// a static of main().
 class VgicScenario {
  public:
   explicit VgicScenario(const arm::VgicConfig& config) : vgic(config), host(vgic) {}
@@ -171,7 +165,16 @@ class VgicScenario {
   arm::PerCpu cpu_;
   arm::EnableError enabled_ = cpu_.enable();
   bool gic_ = enabled_ == arm::EnableError::None && cpu_.features().gic_system_registers;
-  uint64_t vttbr_ = gic_ ? image_only_stage2() : 0;
+  alignas(4096) unsigned char stage2_pages_[8 * 4096] = {};
+  arm::PagePool pool_{stage2_pages_, 8};
+  arm::Stage2Table stage2_{pool_, 1};
+  uint64_t vttbr_ = gic_ ? map_image() : 0;
+
+  uint64_t map_image() {
+    const uint64_t image = reinterpret_cast<uint64_t>(__image_start) & ~uint64_t{0x1f'ffff};
+    if (stage2_.map(image, image, 0x40'0000, arm::kGuestRam) != arm::MapError::None) return 0;
+    return stage2_.vttbr();
+  }
 
  public:
   arm::Vgic vgic;
