@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <initializer_list>
 
 import arm.gic;
 import arm.vgic;
@@ -38,6 +39,18 @@ void enable_private(arm::Vgic& vgic, unsigned vcpu, std::uint32_t intid, std::ui
              vgic.read(vcpu, sgi(vcpu) + arm::gicr::IGROUPR0, 4) | (1u << intid));
   vgic.write(vcpu, sgi(vcpu) + arm::gicr::IPRIORITYR0 + intid, 1, priority);
   vgic.write(vcpu, sgi(vcpu) + arm::gicr::ISENABLER0, 4, 1u << intid);
+}
+
+// One vCPU, brought up, with these SPIs (INTID, priority) enabled and routed to it.
+struct Spi {
+  std::uint32_t intid;
+  std::uint8_t priority;
+};
+arm::Vgic vgic_with_spis(std::initializer_list<Spi> spis) {
+  arm::Vgic vgic = make_vgic(1);
+  bring_up(vgic);
+  for (const Spi& spi : spis) enable_spi(vgic, spi.intid, 0, spi.priority);
+  return vgic;
 }
 
 std::uint64_t lr_state(std::uint64_t lr) { return lr >> 62; }
@@ -617,11 +630,7 @@ TEST_CASE("the work mask follows each change of one interrupt, of the group enab
 TEST_CASE(
     "nested deeper than the list registers: a higher-priority interrupt gets in, the active one left out "
     "ends through EOIcount") {
-  arm::Vgic vgic = make_vgic(1);
-  bring_up(vgic);
-  enable_spi(vgic, 40, 0, 0xa0);
-  enable_spi(vgic, 41, 0, 0x90);
-  enable_spi(vgic, 42, 0, 0x80);
+  arm::Vgic vgic = vgic_with_spis({{40, 0xa0}, {41, 0x90}, {42, 0x80}});
   constexpr unsigned kLrs = 2;
   arm::VgicState cpu;
   // The guest takes 40, then 41 preempts it (both stay active: nested).
@@ -659,10 +668,7 @@ TEST_CASE(
 }
 
 TEST_CASE("EOIcount ends the highest-priority active interrupts outside the list registers first") {
-  arm::Vgic vgic = make_vgic(1);
-  bring_up(vgic);
-  for (std::uint32_t intid = 40; intid < 44; ++intid)
-    enable_spi(vgic, intid, 0, static_cast<std::uint8_t>(0xc0 - 8 * (intid - 40)));
+  arm::Vgic vgic = vgic_with_spis({{40, 0xc0}, {41, 0xb8}, {42, 0xb0}, {43, 0xa8}});
   vgic.write(0, kGicd + arm::gicd::ISACTIVER + 4, 4, 0xf << 8);  // 40..43 active, 43 the highest
   arm::VgicState cpu;
   vgic.flush(0, cpu, 1);  // 43 in the one list register, 40..42 outside
@@ -676,10 +682,7 @@ TEST_CASE("EOIcount ends the highest-priority active interrupts outside the list
 TEST_CASE(
     "with one list register, active, and more waiting, its EOI bit (not UIE, which would hold at once) asks "
     "for the refill") {
-  arm::Vgic vgic = make_vgic(1);
-  bring_up(vgic);
-  enable_spi(vgic, 40, 0, 0x80);
-  enable_spi(vgic, 41, 0, 0x90);
+  arm::Vgic vgic = vgic_with_spis({{40, 0x80}, {41, 0x90}});
   vgic.write(0, kGicd + arm::gicd::ISACTIVER + 4, 4, 1u << 8);
   vgic.raise(41);
   vgic.write(0, kGicd + arm::gicd::ICFGR + 8, 4, 0xaaaa'aaaa);  // edge: no EOI bit of their own
