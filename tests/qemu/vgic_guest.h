@@ -132,6 +132,34 @@
     b.ne    fail
 .endm
 
+/* The end of a guest that both vCPUs run, with x23 = its vCPU number: `pass` reports
+   GUEST_PASS; `fail` reports 100 * vCPU + x10 (the number of the failed check). */
+.macro vgic_report_per_vcpu
+pass:
+    mov     x0, #GUEST_PASS
+    hvc     #GUEST_REPORT
+fail:
+    mov     x0, #100
+    madd    x0, x23, x0, x10
+    hvc     #GUEST_REPORT
+    b       .
+.endm
+
+/* An IRQ handler that takes one interrupt, which must be INTID x2 (else `fail` with
+   x10 = \code), ends it (EOIR, DIR: EOImode 1), counts it in x19 and returns. */
+.macro vgic_counting_irq_handler name, code
+\name:
+    mrs     x1, icc_iar1_el1
+    mov     x10, #\code
+    cmp     x1, x2
+    b.ne    fail
+    msr     icc_eoir1_el1, x1
+    msr     icc_dir_el1, x1
+    isb
+    add     x19, x19, #1
+    eret
+.endm
+
 /* Unless w\reg == \expected (a 32-bit immediate), branch to `fail` with x10 = \code. */
 .macro expect_w reg, expected, code
     ldr     w11, =\expected

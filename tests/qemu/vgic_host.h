@@ -22,10 +22,18 @@ extern "C" char __image_start[];
 class VgicHost {
  public:
   static constexpr uint32_t kMaintenanceIntid = 25;
+  static constexpr uint32_t kKickSgi = 8;  // makes another CPU exit its guest (the example's)
 
-  explicit VgicHost(arm::Vgic& vgic) : vgic_(vgic), gic_{kGicDistributor, kGicRedistributor} {
+  // The host side on physical CPU `cpu` (its redistributor). With `kick_cpus`, vCPU n runs
+  // on CPU n and a vCPU that gets work from another one's exit is kicked with a physical
+  // SGI, as in the example hypervisor; without, the scenario schedules the vCPUs itself.
+  explicit VgicHost(arm::Vgic& vgic, unsigned cpu = 0, bool kick_cpus = false)
+      : vgic_(vgic),
+        gic_{kGicDistributor, kGicRedistributor + cpu * uintptr_t{arm::kGicrStride}},
+        kick_cpus_(kick_cpus) {
     gic_.init_this_cpu();
     gic_.enable_private_interrupt(kMaintenanceIntid);
+    gic_.enable_private_interrupt(kKickSgi);
     list_registers_ = vgic_list_registers();
   }
 
@@ -41,13 +49,13 @@ class VgicHost {
       return true;
     }
     if (auto* write = exit.get_if<arm::MmioWrite>(); write != nullptr && vgic_.contains(write->address)) {
-      kicks |= vgic_.write(index, write->address, write->size, write->value) & ~(1u << index);
+      kick(vgic_.write(index, write->address, write->size, write->value) & ~(1u << index));
       ++gic_accesses;
       return true;
     }
     if (auto* write = exit.get_if<arm::SysRegWrite>();
         write != nullptr && arm::is_sgi_register(write->encoding)) {
-      kicks |= vgic_.send_sgi(index, write->value) & ~(1u << index);
+      kick(vgic_.send_sgi(index, write->value) & ~(1u << index));
       ++sgi_writes;
       return true;
     }
@@ -56,23 +64,63 @@ class VgicHost {
       if (intid >= 1020) return true;  // spurious
       gic_.end_of_interrupt(intid);
       if (intid == kMaintenanceIntid) ++maintenance_interrupts;
+      if (intid == kKickSgi) ++kicked;  // its work is the exit itself: sync() follows
       return true;
     }
     return false;
   }
 
   // What the scenario checks afterwards.
-  uint32_t kicks = 0;  // vCPUs other than the one that caused it that got work (bit n)
+  uint32_t kicks = 0;   // vCPUs other than the one that caused it that got work (bit n)
+  unsigned kicked = 0;  // kick SGIs this CPU took
   unsigned gic_accesses = 0;
   unsigned sgi_writes = 0;
   unsigned maintenance_interrupts = 0;
 
  private:
+  // ICC_SGI1R_EL1 (IHI 0069 12.2.23): INTID [27:24], Aff1 [23:16], TargetList [15:0].
+  void kick(uint32_t vcpus) {
+    kicks |= vcpus;
+    if (!kick_cpus_) return;
+    for (unsigned n = 0; n < arm::kVgicMaxVcpus; ++n) {
+      if ((vcpus & (1u << n)) == 0) continue;
+      const uint64_t affinity = arm::vgic_vcpu_affinity(n);
+      arm::write_sysreg<arm::SysReg::ICC_SGI1R_EL1>(
+          (uint64_t{kKickSgi} << 24) | (((affinity >> 8) & 0xff) << 16) | (1u << (affinity & 0xf)));
+    }
+    arm::instruction_barrier();
+  }
+
   arm::Vgic& vgic_;
   arm::PhysicalGic gic_;
+  bool kick_cpus_ = false;
   unsigned list_registers_ = 0;
   bool used_[arm::kVgicMaxVcpus] = {};
 };
+
+// Starts physical CPU `cpu` at the runtime's secondary entry (arm_el2_secondary_main(cpu)),
+// through the firmware's PSCI CPU_ON; true on success.
+extern "C" char arm_el2_secondary_entry[];
+inline bool start_cpu(unsigned cpu) {
+  arm::smccc::CallRegisters call;
+  call.x[0] = arm::psci::kCpuOn64;
+  call.x[1] = cpu;
+  call.x[2] = reinterpret_cast<uint64_t>(arm_el2_secondary_entry);
+  call.x[3] = cpu;
+  arm::smccc::SmcConduit firmware;
+  return arm::smccc::call_firmware(firmware, call).x[0] == 0;
+}
+
+// Waits until `flag` is set, at most `seconds` of counter time (another CPU's QEMU thread
+// may be slow on a loaded host); returns the flag.
+inline bool wait_for(const bool& flag, unsigned seconds) {
+  const uint64_t deadline =
+      arm::read_sysreg<arm::SysReg::CNTPCT_EL0>() + seconds * arm::read_sysreg<arm::SysReg::CNTFRQ_EL0>();
+  while (!__atomic_load_n(&flag, __ATOMIC_ACQUIRE) &&
+         arm::read_sysreg<arm::SysReg::CNTPCT_EL0>() < deadline) {
+  }
+  return __atomic_load_n(&flag, __ATOMIC_ACQUIRE);
+}
 
 // The first entry of a loaded vCPU into its guest, list registers filled first; resume()
 // enters it again after run_until() returned at a hypercall.
@@ -133,7 +181,8 @@ inline int64_t run_until(arm::Generator<arm::Exit>::Iterator& it, VgicHost& host
 // a static of main().
 class VgicScenario {
  public:
-  explicit VgicScenario(const arm::VgicConfig& config) : vgic(config), host(vgic) {}
+  explicit VgicScenario(const arm::VgicConfig& config, bool kick_cpus = false)
+      : vgic(config), host(vgic, 0, kick_cpus) {}
   bool ready() const { return enabled_ == arm::EnableError::None && gic_ && vttbr_ != 0; }
 
   // A vCPU of the scenario at `entry` with its stack at the end of `stack`.

@@ -70,14 +70,7 @@ vcpu1:
 
 take:
     bl      take_one
-pass:
-    mov     x0, #GUEST_PASS
-    hvc     #GUEST_REPORT
-fail:
-    mov     x0, #100
-    madd    x0, x23, x0, x10
-    hvc     #GUEST_REPORT
-    b       .
+    vgic_report_per_vcpu
 
 // Takes one interrupt, which must be INTID x2: unmasks IRQs and waits (bounded) for the
 // handler. Clobbers x3.
@@ -86,16 +79,7 @@ take_one:
     mov     x19, #0
     ret
 
-irq_handler:
-    mrs     x1, icc_iar1_el1
-    mov     x10, #11
-    cmp     x1, x2
-    b.ne    fail
-    msr     icc_eoir1_el1, x1
-    msr     icc_dir_el1, x1
-    isb
-    add     x19, x19, #1
-    eret
+    vgic_counting_irq_handler irq_handler, 11
 
     guest_unexpected_exception unexpected_exception
     guest_vector_table vectors, unexpected_exception, irq_handler, unexpected_exception
