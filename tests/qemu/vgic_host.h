@@ -100,6 +100,7 @@ class VgicHost {
 
 // Starts physical CPU `cpu` at the runtime's secondary entry (arm_el2_secondary_main(cpu)),
 // through the firmware's PSCI CPU_ON; true on success.
+// NOLINTNEXTLINE(bugprone-dynamic-static-initializers): a declaration of the runtime's symbol
 extern "C" char arm_el2_secondary_entry[];
 inline bool start_cpu(unsigned cpu) {
   arm::smccc::CallRegisters call;
