@@ -9,11 +9,10 @@
 // difference. Prints one `BENCH name total el2 guest` line per scenario.
 #include <stdio.h>
 
-import arm.vcpu;
-import arm.vgic;
+#include "vgic_list_registers.h"
 
 extern "C" char bench_hvc_guest[], bench_mmio_read_guest[], bench_mmio_write_guest[],
-    bench_sysreg_read_guest[], bench_wfi_guest[];
+    bench_sysreg_read_guest[], bench_wfi_guest[], bench_sgi_send_guest[], bench_sgi_receive_guest[];
 extern "C" char bench_floor_vectors[], arm_el2_vectors[];
 extern "C" char __image_start[], __image_end[];
 
@@ -31,6 +30,7 @@ arm::Vgic vgic{
 bool list_registers_used = false;
 
 alignas(16) unsigned char guest_stack[4096];
+alignas(16) unsigned char receiver_stack[4096];
 alignas(4096) unsigned char stage2_pages[16 * 4096];
 
 // PMCR_EL0 (Arm ARM D13.2): E enables the counters, C resets the cycle counter, LC makes
@@ -158,6 +158,69 @@ uint64_t run_switching(uint64_t iterations, bool el2_only) {
   return counted() - start;
 }
 
+// An SGI from vCPU 0 to vCPU 1 of one VM, both on this CPU, the example hypervisor's way:
+// vCPU 0's ICC_SGI1R_EL1 write traps and goes to Vgic::send_sgi(); the host puts vCPU 0,
+// loads vCPU 1, folds and fills its list registers and resumes it; vCPU 1 takes the SGI
+// (acknowledge, end) and yields with a hypercall; its list registers are folded back, it
+// is put, vCPU 0 loaded and resumed. One iteration is one SGI delivered and handled.
+arm::Vgic sgi_vgic{
+    arm::VgicConfig{.vcpus = 2, .spis = 32, .gicd_base = kVgicDistributor, .gicr_base = 0x080a'0000}};
+bool sgi_list_registers_used = false;
+
+void sync_receiver() { sync_list_registers(sgi_vgic, 1, vgic_list_registers(), sgi_list_registers_used); }
+
+uint64_t run_sgi(uint64_t iterations, bool el2_only) {
+  // The receiver's redistributor as a guest would set it up: awake, SGI 1 in group 1 and
+  // enabled, the distributor's group 1 on.
+  sgi_vgic.reset(sgi_vgic.config());
+  sgi_list_registers_used = false;
+  const uint64_t rd1 = 0x080a'0000 + arm::kGicrStride, sgi1 = rd1 + arm::kGicrFrameSize;
+  sgi_vgic.write(1, rd1 + arm::gicr::WAKER, 4, 0);
+  sgi_vgic.write(1, sgi1 + arm::gicr::IGROUPR0, 4, ~0u);
+  sgi_vgic.write(1, sgi1 + arm::gicr::ISENABLER0, 4, 1u << 1);
+  sgi_vgic.write(0, kVgicDistributor + arm::gicd::CTLR, 4, arm::gicd::kCtlrEnableGrp1);
+  arm::VCpuConfig sender = guest_config(bench_sgi_send_guest, iterations, 0);
+  sender.virtual_gic = true;
+  arm::VCpuConfig receiver = guest_config(bench_sgi_receive_guest, 0, 0);
+  receiver.mpidr = 1;
+  receiver.stack = reinterpret_cast<uint64_t>(receiver_stack + sizeof receiver_stack);
+  receiver.virtual_gic = true;
+  arm::VCpu a{sender};
+  arm::VCpu b{receiver};
+  // ICC_SGI1R_EL1: INTID 1, TargetList bit 1 (vCPU 1, Aff0 1).
+  a.registers().x[1] = (uint64_t{1} << 24) | (1u << 1);
+  auto run_a = a.run();
+  auto run_b = b.run();
+  start_counting(el2_only);
+  const uint64_t start = counted();
+  b.load();
+  sync_receiver();
+  auto it_b = run_b.begin();  // to its "ready" hypercall
+  b.put();
+  a.load();
+  auto it_a = run_a.begin();
+  for (;;) {
+    if (is_report(*it_a)) break;
+    auto* write = it_a->get_if<arm::SysRegWrite>();
+    if (write == nullptr) return 0;
+    sgi_vgic.send_sgi(0, write->value);  // names vCPU 1, which runs here: no kick
+    a.put();
+    b.load();
+    auto* call = it_b->get_if<arm::Hypercall>();
+    if (call == nullptr) return 0;
+    call->complete(0);
+    sync_receiver();
+    ++it_b;  // takes the SGI and yields
+    sync_receiver();
+    b.put();
+    a.load();
+    ++it_a;
+  }
+  const uint64_t cost = counted() - start;
+  a.put();
+  return cost;
+}
+
 }  // namespace
 
 int main() {
@@ -209,6 +272,7 @@ int main() {
   print("wfi_round_trip", per_round_trip([](uint64_t n, bool el2) {
           return run_once(bench_wfi_guest, n, 0, 0, Loop::Coroutine, el2);
         }));
+  print("sgi_between_vcpus_round_trip", per_round_trip([](uint64_t n, bool el2) { return run_sgi(n, el2); }));
   // Each iteration of run_switching is two exits, each followed by a put and a load.
   Cost switching = per_round_trip([](uint64_t n, bool el2) { return run_switching(n, el2); });
   print("vcpu_switch_round_trip", {switching.total / 2, switching.el2 / 2});

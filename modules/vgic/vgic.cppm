@@ -75,11 +75,16 @@ inline constexpr unsigned kTyperAffinityShift = 32;
 inline constexpr std::uint32_t kVgicIidr = 0x43b;
 inline constexpr std::uint32_t kVgicPidr2 = 0x3u << 4;
 
-// ICH_HCR_EL2 (12.5.7): UIE [1] (underflow: at most one list register valid), LRENPIE [2],
-// NPIE [3] (no list register pending); ICH_LR<n>_EL2.EOI [41] (12.5.10):
-// with HW == 0, a maintenance interrupt when the guest deactivates the interrupt.
+// ICH_HCR_EL2 (12.5.7): UIE [1] (underflow: at most one list register valid), LRENPIE [2]
+// (a maintenance interrupt while EOIcount is not zero), NPIE [3] (no list register
+// pending), EOIcount [31:27] (deactivations of interrupts in no list register, see fold());
+// ICH_LR<n>_EL2.EOI [41] (12.5.10): with HW == 0, a maintenance interrupt when the guest
+// deactivates the interrupt.
 inline constexpr std::uint64_t kIchHcrUie = 1ull << 1;
+inline constexpr std::uint64_t kIchHcrLrenpie = 1ull << 2;
 inline constexpr std::uint64_t kIchHcrNpie = 1ull << 3;
+inline constexpr unsigned kIchHcrEoiCountShift = 27;
+inline constexpr std::uint64_t kIchHcrEoiCountMask = 0x1full << kIchHcrEoiCountShift;
 inline constexpr std::uint64_t kIchLrEoi = 1ull << 41;
 
 struct VgicConfig {
@@ -110,6 +115,7 @@ class Vgic {
       for (unsigned i = 0; i < kVgicPrivateInterrupts; ++i) vcpu[i] = Irq{.edge = i < 16};
     for (auto& irq : spi_) irq = Irq{};
     for (auto& waker : waker_) waker = gicr::kWakerProcessorSleep | gicr::kWakerChildrenAsleep;
+    for (auto& count : deliverable_) count = 0;
     work_ = 0;
   }
 
@@ -158,8 +164,10 @@ class Vgic {
   std::uint32_t raise(std::uint32_t intid, unsigned vcpu = 0) noexcept {
     Guard guard(lock_);
     const std::uint32_t before = work_;
-    if (Irq* irq = lookup(vcpu, intid)) irq->latch = true;
-    update_work();
+    if (Irq* irq = lookup(vcpu, intid)) {
+      irq->latch = true;
+      refresh(*irq, vcpu, intid);
+    }
     return kicks(before);
   }
 
@@ -173,8 +181,8 @@ class Vgic {
     if (Irq* irq = lookup(vcpu, intid)) {
       irq->line = high;
       if (!high && irq->in_lr) irq->drop_lr_pending = !irq->lr_latch;
+      refresh(*irq, vcpu, intid);
     }
-    update_work();
     return kicks(before);
   }
 
@@ -200,9 +208,10 @@ class Vgic {
     const std::uint32_t before = work_;
     const SgiTarget target = decode_sgi(value);
     for (unsigned n = 0; n < config_.vcpus; ++n)
-      if (target.targets(vgic_vcpu_affinity(n), vgic_vcpu_affinity(sender)))
+      if (target.targets(vgic_vcpu_affinity(n), vgic_vcpu_affinity(sender))) {
         private_[n][target.intid].latch = true;
-    update_work();
+        refresh(private_[n][target.intid], n, target.intid);
+      }
     return kicks(before);
   }
 
@@ -215,12 +224,49 @@ class Vgic {
     return ((__atomic_load_n(&work_, __ATOMIC_RELAXED) >> vcpu) & 1) != 0;
   }
 
+  // For tests and fuzzers: whether the incrementally kept work mask (see refresh()) is what
+  // a rescan of every interrupt gives.
+  bool work_is_consistent() noexcept {
+    Guard guard(lock_);
+    std::uint16_t counts[kVgicMaxVcpus] = {};
+    std::uint32_t work = 0;
+    const auto count = [&](const Irq& irq, unsigned target) {
+      if (target != irq.counted_for) return false;
+      if (target != kVgicNoVcpu) {
+        ++counts[target];
+        work |= 1u << target;
+      }
+      return true;
+    };
+    for (unsigned n = 0; n < config_.vcpus; ++n)
+      for (const Irq& irq : private_[n])
+        if (!count(irq, deliverable(irq) ? n : kVgicNoVcpu)) return false;
+    for (unsigned i = 0; i < config_.spis; ++i)
+      if (!count(spi_[i], deliverable(spi_[i]) ? spi_target(spi_[i]) : kVgicNoVcpu)) return false;
+    for (unsigned n = 0; n < kVgicMaxVcpus; ++n)
+      if (counts[n] != deliverable_[n]) return false;
+    return work == work_;
+  }
+
   // After the guest exits: takes the list registers' state back into the model (IHI 0069
   // 4.4 "Virtual interrupt handling"): still pending, active (acknowledged), pending and
   // active, or invalid (the guest deactivated it). Empties every list register.
   void fold(unsigned vcpu, VgicState& cpu, unsigned list_registers = kMaxListRegisters) noexcept {
     Guard guard(lock_);
     if (vcpu >= config_.vcpus) return;
+    // First the guest's deactivations of active interrupts that were in no list register
+    // (flush() left them out for higher-priority ones, with LRENPIE): the virtual CPU
+    // interface counts them in ICH_HCR_EL2.EOIcount (IHI 0069, ICH_HCR_EL2: a write to
+    // ICV_EOIR1/0_EL1 with EOImode 0, or to ICV_DIR_EL1, whose INTID no list register holds).
+    // Priority drops are LIFO (IHI 0069, ICC_EOIR1_EL1: an EOI drops the highest active
+    // priority, that of the interrupt acknowledged last), so with EOImode 0 each one ended
+    // the highest-priority active interrupt outside the list registers: deactivate those,
+    // highest first. (With EOImode 1, ICV_DIR may come in any order; without trapping it,
+    // ICH_HCR_EL2.TDIR, this is a guess, the same one.) This comes before the list
+    // registers are read back: until then, in_lr still tells which were outside them.
+    for (unsigned count = static_cast<unsigned>((cpu.hcr & kIchHcrEoiCountMask) >> kIchHcrEoiCountShift);
+         count > 0; --count)
+      if (!deactivate_outside_list_registers(vcpu)) break;
     for (unsigned n = 0; n < list_registers && n < kMaxListRegisters; ++n) {
       const std::uint64_t lr = cpu.lr[n];
       cpu.lr[n] = 0;
@@ -234,17 +280,23 @@ class Vgic {
         irq->latch = true;
       if ((state & ich_lr::kStateActive) && !irq->drop_lr_active) irq->active = true;
       irq->in_lr = false;
+      refresh(*irq, vcpu, list_register_intid(lr));
     }
-    cpu.hcr &= ~(kIchHcrUie | kIchHcrNpie);
-    update_work();
+    cpu.hcr &= ~(kIchHcrUie | kIchHcrNpie | kIchHcrLrenpie | kIchHcrEoiCountMask);
   }
 
   // Before the guest runs: fills the list registers with the highest-priority interrupts of
-  // `vcpu` that are pending, enabled and in an enabled group, or active (an active interrupt
-  // must be in a list register for the guest's EOI to find it). Active ones first, then by
-  // priority (lower value first), then by INTID. When more wait than fit, ICH_HCR_EL2.NPIE
-  // asks for a maintenance interrupt once no list register is pending, so the rest follow
-  // without waiting for an unrelated exit. Call fold() first: flush() assumes empty LRs.
+  // `vcpu` that are pending, enabled and in an enabled group, or active: by priority (lower
+  // value first), active before pending at the same priority, then by INTID; an active
+  // hardware-linked interrupt always (its deactivation must reach the physical one through
+  // the list register's HW bit). So a pending interrupt that would preempt the guest's
+  // running priority gets in even when more interrupts are active than there are list
+  // registers (nesting deeper than them): the active ones left out keep their priority in
+  // the guest's ICH_AP1R0_EL2, their deactivation is counted in EOIcount, and LRENPIE asks
+  // for the maintenance interrupt that brings it to fold(). When more wait than fit,
+  // ICH_HCR_EL2.NPIE asks for a maintenance interrupt once no list register is pending, so
+  // the rest follow without waiting for an unrelated exit. Call fold() first: flush()
+  // assumes empty LRs.
   void flush(unsigned vcpu, VgicState& cpu, unsigned list_registers = kMaxListRegisters) noexcept {
     Guard guard(lock_);
     if (vcpu >= config_.vcpus) return;
@@ -252,33 +304,37 @@ class Vgic {
     Candidate chosen[kMaxListRegisters] = {};
     unsigned count = 0;
     bool more = false;
+    bool active_left_out = false;
+    // The candidates are the interrupts counted for this vCPU (refresh()) and not in a list
+    // register already: pending, enabled, in an enabled group and routed here, or active.
     const auto consider = [&](Irq& irq, std::uint32_t intid) {
-      if (irq.in_lr) return;
-      const bool deliverable = pending(irq) && irq.enabled && group_enabled(irq);
-      if (!deliverable && !irq.active) return;
+      if (irq.counted_for != vcpu || irq.in_lr) return;
       const Candidate candidate{&irq, intid, key(irq, intid)};
       unsigned at = count;
       while (at > 0 && chosen[at - 1].key > candidate.key) --at;
       if (at >= list_registers) {
         more = true;
+        active_left_out |= irq.active;
         return;
       }
       if (count == list_registers) {
         more = true;
+        active_left_out |= chosen[count - 1].irq->active;
         --count;
       }
       for (unsigned i = count; i > at; --i) chosen[i] = chosen[i - 1];
       chosen[at] = candidate;
       ++count;
     };
-    for (unsigned i = 0; i < kVgicPrivateInterrupts; ++i) consider(private_[vcpu][i], i);
-    for (unsigned i = 0; i < config_.spis; ++i)
-      if (spi_target(spi_[i]) == vcpu) consider(spi_[i], 32 + i);
-    bool any_pending = false;
+    if (deliverable_[vcpu] != 0) {
+      for (unsigned i = 0; i < kVgicPrivateInterrupts; ++i) consider(private_[vcpu][i], i);
+      for (unsigned i = 0; i < config_.spis; ++i) consider(spi_[i], 32 + i);
+    }
+    bool any_pending = false;  // a list register in the pending state (not pending and active)
     for (unsigned n = 0; n < count; ++n) {
       Irq& irq = *chosen[n].irq;
       const bool deliver_pending = pending(irq) && irq.enabled && group_enabled(irq);
-      any_pending |= deliver_pending;
+      any_pending |= deliver_pending && !irq.active;
       std::uint64_t state = irq.active ? ich_lr::kStateActive : 0;
       if (deliver_pending) state |= ich_lr::kStatePending;
       std::uint64_t lr = (std::uint64_t{chosen[n].intid} << ich_lr::kVirtualIntidShift) |
@@ -298,15 +354,26 @@ class Vgic {
       irq.drop_lr_pending = irq.drop_lr_active = false;
       if (deliver_pending) irq.latch = false;
       irq.active = false;
+      refresh(irq, vcpu, chosen[n].intid);
     }
     for (unsigned n = count; n < list_registers; ++n) cpu.lr[n] = 0;
     // NPIE when a list register is pending (the maintenance interrupt comes once the guest
-    // took them all); when every list register is active, NPIE would hold at once and the
-    // guest would never run: UIE then waits for the guest to deactivate all but one.
+    // took them all); when every list register is active or pending and active, NPIE would
+    // hold at once (ICH_MISR_EL2.NP in IHI 0069 counts only the pending state) and the
+    // guest would never run: UIE then waits for the guest to deactivate all but one. With a
+    // single list register in use UIE would hold at once too (zero or one valid): its
+    // interrupt gets ICH_LR.EOI instead, a maintenance interrupt when the guest deactivates
+    // it (not possible with HW = 1: then the next exit refills).
     std::uint64_t refill = 0;
-    if (more) refill = any_pending ? kIchHcrNpie : kIchHcrUie;
-    cpu.hcr = (cpu.hcr & ~(kIchHcrUie | kIchHcrNpie)) | kIchHcrEnable | refill;
-    update_work();
+    if (more && any_pending) {
+      refill = kIchHcrNpie;
+    } else if (more && count >= 2) {
+      refill = kIchHcrUie;
+    } else if (more && count == 1 && (cpu.lr[0] & ich_lr::kHardware) == 0) {
+      cpu.lr[0] |= kIchLrEoi;
+    }
+    if (active_left_out) refill |= kIchHcrLrenpie;
+    cpu.hcr = (cpu.hcr & ~(kIchHcrUie | kIchHcrNpie | kIchHcrLrenpie)) | kIchHcrEnable | refill;
   }
 
  private:
@@ -320,7 +387,8 @@ class Vgic {
     bool active = false;
     bool hw = false;
     std::uint16_t physical_intid = 0;
-    std::uint64_t route = 0;  // GICD_IROUTER, SPIs only
+    std::uint64_t route = 0;             // GICD_IROUTER, SPIs only
+    unsigned counted_for = kVgicNoVcpu;  // the vCPU whose work count includes it (refresh())
     // While the interrupt sits in a list register, that register holds its state; the
     // model keeps what it put there so that GICD/GICR reads still see it, and what the
     // distributor cleared meanwhile so that fold() does not bring it back.
@@ -360,7 +428,28 @@ class Vgic {
     return irq.active || (irq.in_lr && irq.lr_active && !irq.drop_lr_active);
   }
   static constexpr std::uint32_t key(const Irq& irq, std::uint32_t intid) noexcept {
-    return (irq.active ? 0u : 1u << 24) | (std::uint32_t{irq.priority} << 12) | intid;
+    return (irq.active && irq.hw ? 0u : 1u << 24) | (std::uint32_t{irq.priority} << 16) |
+           (irq.active ? 0u : 1u << 12) | intid;
+  }
+
+  // Ends the highest-priority active interrupt of `vcpu` that is in no list register (see
+  // fold()); false if there is none.
+  bool deactivate_outside_list_registers(unsigned vcpu) noexcept {
+    Irq* best = nullptr;
+    std::uint32_t best_intid = 0;
+    const auto consider = [&](Irq& irq, std::uint32_t intid) {
+      if (!irq.active || irq.in_lr || irq.counted_for != vcpu) return;
+      if (best == nullptr || irq.priority < best->priority) {
+        best = &irq;
+        best_intid = intid;
+      }
+    };
+    for (unsigned i = 0; i < kVgicPrivateInterrupts; ++i) consider(private_[vcpu][i], i);
+    for (unsigned i = 0; i < config_.spis; ++i) consider(spi_[i], kVgicPrivateInterrupts + i);
+    if (best == nullptr) return false;
+    best->active = false;
+    refresh(*best, vcpu, best_intid);
+    return true;
   }
   bool group_enabled(const Irq& irq) const noexcept {
     return (ctlr_ & (irq.group1 ? gicd::kCtlrEnableGrp1 : gicd::kCtlrEnableGrp0)) != 0;
@@ -392,15 +481,26 @@ class Vgic {
     // meanwhile), so that the exit path folds it back and delivers that edge too.
     return (!irq.in_lr || irq.latch) && ((pending(irq) && irq.enabled && group_enabled(irq)) || irq.active);
   }
-  void update_work() noexcept {
-    std::uint32_t work = 0;
-    for (unsigned n = 0; n < config_.vcpus; ++n)
-      for (const Irq& irq : private_[n])
-        if (deliverable(irq)) work |= 1u << n;
-    for (unsigned i = 0; i < config_.spis; ++i)
-      if (deliverable(spi_[i]))
-        if (const unsigned n = spi_target(spi_[i]); n != kVgicNoVcpu) work |= 1u << n;
+  // The work mask, kept incrementally: each interrupt that flush() would take counts for
+  // the vCPU it goes to (Irq::counted_for), work_ bit n is "vCPU n's count is not zero".
+  // Every change to one interrupt's state ends in refresh() of that interrupt, a few loads
+  // and compares; only a change that moves many at once (GICD_CTLR's group enables, a
+  // GICR_WAKER write that reroutes IRM = 1 SPIs) rescans them all (recount()).
+  void refresh(Irq& irq, unsigned vcpu, std::uint32_t intid) noexcept {
+    unsigned target = kVgicNoVcpu;
+    if (deliverable(irq)) target = intid < kVgicPrivateInterrupts ? vcpu : spi_target(irq);
+    if (target == irq.counted_for) return;
+    std::uint32_t work = work_;
+    if (irq.counted_for != kVgicNoVcpu && --deliverable_[irq.counted_for] == 0)
+      work &= ~(1u << irq.counted_for);
+    if (target != kVgicNoVcpu && deliverable_[target]++ == 0) work |= 1u << target;
+    irq.counted_for = target;
     __atomic_store_n(&work_, work, __ATOMIC_RELAXED);
+  }
+  void recount() noexcept {
+    for (unsigned n = 0; n < config_.vcpus; ++n)
+      for (unsigned i = 0; i < kVgicPrivateInterrupts; ++i) refresh(private_[n][i], n, i);
+    for (unsigned i = 0; i < config_.spis; ++i) refresh(spi_[i], kVgicNoVcpu, kVgicPrivateInterrupts + i);
   }
   std::uint32_t kicks(std::uint32_t before) const noexcept { return work_ & ~before; }
 
@@ -416,68 +516,92 @@ class Vgic {
     clear_active
   };
 
+  // The interrupts INTID first.. that exist, at most `want` (first is a multiple of 32 or
+  // of the register's span, so a block never straddles the private/SPI boundary).
+  unsigned span(unsigned vcpu, std::uint32_t first, unsigned want, Irq*& irqs) noexcept {
+    unsigned count = 0;
+    if (first < kVgicPrivateInterrupts) {
+      if (vcpu >= config_.vcpus) return 0;
+      irqs = &private_[vcpu][first];
+      count = kVgicPrivateInterrupts - first;
+    } else {
+      const std::uint32_t spi = first - kVgicPrivateInterrupts;
+      if (spi >= config_.spis) return 0;
+      irqs = &spi_[spi];
+      count = config_.spis - spi;
+    }
+    return count < want ? count : want;
+  }
+
   std::uint32_t bit_read(unsigned vcpu, std::uint32_t first, BitField field) noexcept {
+    Irq* irqs = nullptr;
+    const unsigned count = span(vcpu, first, 32, irqs);
     std::uint32_t value = 0;
-    for (unsigned i = 0; i < 32; ++i) {
-      const Irq* irq = lookup(vcpu, first + i);
-      if (irq == nullptr) break;
-      bool set = false;
-      switch (field) {
-        case BitField::group:
-          set = irq->group1;
-          break;
-        case BitField::set_enable:
-        case BitField::clear_enable:
-          set = irq->enabled;
-          break;
-        case BitField::set_pending:
-        case BitField::clear_pending:
-          set = visible_pending(*irq);
-          break;
-        case BitField::set_active:
-        case BitField::clear_active:
-          set = visible_active(*irq);
-          break;
-      }
-      if (set) value |= 1u << i;
+    const auto collect = [&](auto bit) {
+      for (unsigned i = 0; i < count; ++i) value |= std::uint32_t{bit(irqs[i])} << i;
+    };
+    switch (field) {
+      case BitField::group:
+        collect([](const Irq& irq) { return irq.group1; });
+        break;
+      case BitField::set_enable:
+      case BitField::clear_enable:
+        collect([](const Irq& irq) { return irq.enabled; });
+        break;
+      case BitField::set_pending:
+      case BitField::clear_pending:
+        collect([](const Irq& irq) { return visible_pending(irq); });
+        break;
+      case BitField::set_active:
+      case BitField::clear_active:
+        collect([](const Irq& irq) { return visible_active(irq); });
+        break;
     }
     return value;
   }
   void bit_write(unsigned vcpu, std::uint32_t first, BitField field, std::uint32_t value) noexcept {
-    for (unsigned i = 0; i < 32; ++i) {
-      Irq* irq = lookup(vcpu, first + i);
-      if (irq == nullptr) break;
-      const bool one = ((value >> i) & 1) != 0;
-      if (field == BitField::group) {
-        irq->group1 = one;
-        continue;
+    Irq* irqs = nullptr;
+    const unsigned count = span(vcpu, first, 32, irqs);
+    if (field == BitField::group) {
+      for (unsigned i = 0; i < count; ++i) {
+        const bool one = ((value >> i) & 1) != 0;
+        if (irqs[i].group1 == one) continue;
+        irqs[i].group1 = one;
+        refresh(irqs[i], vcpu, first + i);
       }
-      if (!one) continue;  // the set/clear registers ignore zeros (12.9.x)
+      return;
+    }
+    if (count < 32) value &= (1u << count) - 1;
+    // The set/clear registers ignore zeros (12.9.x): only the ones are visited.
+    for (; value != 0; value &= value - 1) {
+      const unsigned i = static_cast<unsigned>(__builtin_ctz(value));
+      Irq& irq = irqs[i];
       switch (field) {
         case BitField::group:
           break;
         case BitField::set_enable:
-          irq->enabled = true;
+          irq.enabled = true;
           break;
         case BitField::clear_enable:
-          irq->enabled = false;
+          irq.enabled = false;
           break;
         case BitField::set_pending:
-          irq->latch = true;
+          irq.latch = true;
           break;
         case BitField::clear_pending:
           // A level interrupt whose line is high stays pending (IHI 0069 12.9.5).
-          irq->latch = false;
-          if (irq->in_lr) irq->drop_lr_pending = true;
+          irq.latch = false;
+          if (irq.in_lr) irq.drop_lr_pending = true;
           break;
         case BitField::set_active:
-          irq->active = true;
+          irq.active = true;
           break;
         case BitField::clear_active:
-          irq->active = false;
-          if (irq->in_lr) irq->drop_lr_active = true;
+          irq.active = false;
+          if (irq.in_lr) irq.drop_lr_active = true;
           break;
       }
+      refresh(irq, vcpu, first + i);
     }
   }
 
@@ -502,7 +626,10 @@ class Vgic {
   }
   void config_write(unsigned vcpu, std::uint32_t first, std::uint32_t value) noexcept {
     for (unsigned i = 0; i < 16; ++i)
-      if (Irq* irq = lookup(vcpu, first + i)) irq->edge = ((value >> (2 * i + 1)) & 1) != 0;
+      if (Irq* irq = lookup(vcpu, first + i)) {
+        irq->edge = ((value >> (2 * i + 1)) & 1) != 0;  // a level line's pending state may change
+        refresh(*irq, vcpu, first + i);
+      }
   }
 
   static constexpr bool in_block(std::uint64_t offset, std::uint64_t base, std::uint64_t size) noexcept {
@@ -574,7 +701,7 @@ class Vgic {
         irq.route =
             ((irq.route & ~(0xffff'ffffull << shift)) | ((value & 0xffff'ffff) << shift)) & kIrouterMask;
       }
-      update_work();
+      refresh(irq, kAny, static_cast<std::uint32_t>((offset - IROUTER) / 8));
       return;
     }
     if (size != 4) return;
@@ -600,9 +727,10 @@ class Vgic {
     else if (in_block(offset, ICFGR, 0x100)) {
       const std::uint32_t n = static_cast<std::uint32_t>((offset - ICFGR) / 4);
       if (n >= 2) config_write(kAny, 16 * n, word);
-    } else if (offset == CTLR)
+    } else if (offset == CTLR) {
       ctlr_ = word & (kCtlrEnableGrp0 | kCtlrEnableGrp1);
-    update_work();
+      recount();  // the group enables decide for every interrupt
+    }
   }
 
   std::uint64_t redistributor_read(unsigned vcpu, std::uint64_t offset, unsigned size) noexcept {
@@ -636,16 +764,17 @@ class Vgic {
   void redistributor_write(unsigned vcpu, std::uint64_t offset, unsigned size, std::uint64_t value) noexcept {
     if (offset >= kGicrFrameSize) {
       sgi_frame_write(vcpu, offset - kGicrFrameSize, size, value);
-      update_work();
       return;
     }
     // GICR_WAKER: ChildrenAsleep follows ProcessorSleep at once (the virtual redistributor
     // has nothing to quiesce); the other bits are RES0 or IMPLEMENTATION DEFINED, WI here.
     if (offset == gicr::WAKER && size == 4) {
-      waker_[vcpu] = (value & gicr::kWakerProcessorSleep) != 0
-                         ? gicr::kWakerProcessorSleep | gicr::kWakerChildrenAsleep
-                         : 0;
-      update_work();  // IRM == 1 SPIs may now route here
+      const std::uint32_t waker = (value & gicr::kWakerProcessorSleep) != 0
+                                      ? gicr::kWakerProcessorSleep | gicr::kWakerChildrenAsleep
+                                      : 0;
+      if (waker == waker_[vcpu]) return;
+      waker_[vcpu] = waker;
+      recount();  // IRM == 1 SPIs may now route here, or no longer
     }
   }
 
@@ -718,6 +847,7 @@ class Vgic {
   VgicConfig config_;
   std::uint32_t lock_ = 0;
   std::uint32_t work_ = 0;  // bit n: vCPU n has something flush() would put in a list register
+  std::uint16_t deliverable_[kVgicMaxVcpus] = {};  // per vCPU: interrupts counted for it
   std::uint32_t ctlr_ = 0;
   std::uint32_t waker_[kVgicMaxVcpus] = {};
   Irq private_[kVgicMaxVcpus][kVgicPrivateInterrupts] = {};

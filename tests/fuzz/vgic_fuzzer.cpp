@@ -1,11 +1,13 @@
 // libFuzzer target over arm.vgic: random sequences of guest MMIO accesses to the virtual
 // distributor and redistributors (in range, near the ranges, at every width and alignment),
 // device raises and level changes, SGIs, and list register round trips in which the "guest"
-// acknowledges and deactivates what it was given. Checked after every step:
+// acknowledges and deactivates what it was given, and ends some outside them (EOIcount). Checked after every
+// step:
 //  - the list registers hold only INTIDs that exist, each at most once per vCPU, and an SPI
 //    in at most one vCPU's list registers;
 //  - a list register is pending only for an interrupt that is enabled, in an enabled group;
 //  - registers of interrupts beyond ITLinesNumber read as zero;
+//  - the work mask kept incrementally is what a rescan of every interrupt gives;
 // and at the end, after the guest clears every enable, pending and active bit and lowers
 // every line: nothing is pending, nothing is delivered, no vCPU has work. No crash, no
 // sanitizer report, under any input.
@@ -73,7 +75,10 @@ void check_list_registers(const arm::VgicState (&cpus)[kVcpus]) {
 }
 
 // What the hypervisor would do at an exit: fold, then (maybe) let the guest act, flush.
-void round_trip(arm::Vgic& vgic, arm::VgicState& cpu, unsigned vcpu, std::uint8_t guest) {
+void round_trip(arm::Vgic& vgic, arm::VgicState& cpu, unsigned vcpu, std::uint8_t guest, std::uint8_t ended) {
+  // Interrupts the guest ended outside the list registers (ICH_HCR_EL2.EOIcount), when
+  // flush() left active ones out (LRENPIE).
+  if ((cpu.hcr & arm::kIchHcrLrenpie) != 0) cpu.hcr |= std::uint64_t{ended % 4u} << arm::kIchHcrEoiCountShift;
   for (std::uint64_t& lr : cpu.lr) {
     if (arm::list_register_free(lr)) continue;
     const std::uint64_t state = (lr >> 62) & 3;
@@ -134,10 +139,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         vgic.send_sgi(vcpu, in.u64());
         break;
       default:
-        if (vcpu < kVcpus) round_trip(vgic, cpus[vcpu], vcpu, in.u8());
+        if (vcpu < kVcpus) {
+          const std::uint8_t guest = in.u8();
+          round_trip(vgic, cpus[vcpu], vcpu, guest, in.u8());
+        }
         break;
     }
     check_list_registers(cpus);
+    FUZZ_CHECK(vgic.work_is_consistent());  // the incremental work mask is a rescan's
     // Beyond ITLinesNumber (INTIDs 96..) every register is RAZ.
     FUZZ_CHECK(vgic.read(0, kGicd + arm::gicd::ISPENDR + 12, 4) == 0);
     FUZZ_CHECK(vgic.read(0, kGicd + arm::gicd::IROUTER + 8 * 96, 8) == 0);

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <initializer_list>
 
 import arm.gic;
 import arm.vgic;
@@ -38,6 +39,18 @@ void enable_private(arm::Vgic& vgic, unsigned vcpu, std::uint32_t intid, std::ui
              vgic.read(vcpu, sgi(vcpu) + arm::gicr::IGROUPR0, 4) | (1u << intid));
   vgic.write(vcpu, sgi(vcpu) + arm::gicr::IPRIORITYR0 + intid, 1, priority);
   vgic.write(vcpu, sgi(vcpu) + arm::gicr::ISENABLER0, 4, 1u << intid);
+}
+
+// One vCPU, brought up, with these SPIs (INTID, priority) enabled and routed to it.
+struct Spi {
+  std::uint32_t intid;
+  std::uint8_t priority;
+};
+arm::Vgic vgic_with_spis(std::initializer_list<Spi> spis) {
+  arm::Vgic vgic = make_vgic(1);
+  bring_up(vgic);
+  for (const Spi& spi : spis) enable_spi(vgic, spi.intid, 0, spi.priority);
+  return vgic;
 }
 
 std::uint64_t lr_state(std::uint64_t lr) { return lr >> 62; }
@@ -407,7 +420,8 @@ TEST_CASE("a list register still pending at exit folds back pending and is deliv
   CHECK(cpu.lr[1] == 0);
 }
 
-TEST_CASE("an acknowledged interrupt folds back active and goes first into the list registers") {
+TEST_CASE(
+    "an acknowledged interrupt folds back active; higher-priority ones take the list registers before it") {
   arm::Vgic vgic = make_vgic(1);
   bring_up(vgic);
   for (unsigned i = 0; i < 5; ++i) enable_spi(vgic, 32 + i, 0, 0x20);
@@ -420,9 +434,15 @@ TEST_CASE("an acknowledged interrupt folds back active and goes first into the l
   CHECK(vgic.read(0, kGicd + arm::gicd::ISACTIVER + 4, 4) == 1u << 8);
   for (unsigned i = 0; i < 5; ++i) vgic.raise(32 + i);  // higher priority, more than fit
   vgic.flush(0, cpu);
-  CHECK(arm::list_register_intid(cpu.lr[0]) == 40);
-  CHECK(lr_state(cpu.lr[0]) == arm::ich_lr::kStateActive);
-  CHECK(arm::list_register_intid(cpu.lr[1]) == 32);
+  // They may preempt it, so they go first (by priority, then INTID); 40 stays active
+  // outside the list registers, and LRENPIE asks to hear when the guest ends it there.
+  for (unsigned n = 0; n < arm::kMaxListRegisters; ++n) {
+    CHECK(arm::list_register_intid(cpu.lr[n]) == 32 + n);
+    CHECK(lr_state(cpu.lr[n]) == arm::ich_lr::kStatePending);
+  }
+  CHECK(vgic.read(0, kGicd + arm::gicd::ISACTIVER + 4, 4) == 1u << 8);
+  CHECK((cpu.hcr & arm::kIchHcrLrenpie) != 0);
+  CHECK((cpu.hcr & arm::kIchHcrNpie) != 0);  // and 36 waits for the refill
 }
 
 TEST_CASE("an edge raised again while its first edge is active becomes pending and active") {
@@ -557,4 +577,124 @@ TEST_CASE("with every list register active and more waiting, UIE (not NPIE) asks
   CHECK(arm::list_register_intid(cpu.lr[1]) == 36);
   CHECK(lr_state(cpu.lr[1]) == arm::ich_lr::kStatePending);
   CHECK((cpu.hcr & (arm::kIchHcrNpie | arm::kIchHcrUie)) == 0);
+}
+
+TEST_CASE(
+    "with every list register pending and active and more waiting, UIE (not NPIE) asks for the refill") {
+  // ICH_MISR_EL2.NP (IHI 0069, ICH_MISR_EL2) holds while no list register is in the pending state;
+  // pending-and-active is not that state, so NPIE would hold at once, for ever: the guest
+  // would never run again (qemu_vgic_garbage_enables_nothing hung on it).
+  arm::Vgic vgic = make_vgic(1);
+  bring_up(vgic);
+  for (unsigned i = 0; i < 5; ++i) enable_spi(vgic, 32 + i);
+  vgic.write(0, kGicd + arm::gicd::ISACTIVER + 4, 4, 0x1f);
+  vgic.write(0, kGicd + arm::gicd::ISPENDR + 4, 4, 0x1f);
+  arm::VgicState cpu;
+  vgic.flush(0, cpu);
+  for (std::uint64_t lr : cpu.lr)
+    CHECK(lr_state(lr) == (arm::ich_lr::kStatePending | arm::ich_lr::kStateActive));
+  CHECK((cpu.hcr & arm::kIchHcrNpie) == 0);
+  CHECK((cpu.hcr & arm::kIchHcrUie) != 0);
+}
+
+TEST_CASE("the work mask follows each change of one interrupt, of the group enables and of IRM routing") {
+  arm::Vgic vgic = make_vgic(2);
+  bring_up(vgic);
+  enable_spi(vgic, 40, 1);
+  CHECK(!vgic.has_work(0));
+  CHECK(!vgic.has_work(1));
+  CHECK(vgic.raise(40) == 0b10);  // routed to vCPU 1
+  CHECK(vgic.has_work(1));
+  vgic.write(0, kGicd + arm::gicd::ICENABLER + 4, 4, 1u << 8);
+  CHECK(!vgic.has_work(1));
+  vgic.write(0, kGicd + arm::gicd::ISENABLER + 4, 4, 1u << 8);
+  CHECK(vgic.has_work(1));
+  vgic.write(0, kGicd + arm::gicd::CTLR, 4, 0);  // both groups off: nothing to deliver
+  CHECK(!vgic.has_work(1));
+  vgic.write(0, kGicd + arm::gicd::CTLR, 4, arm::gicd::kCtlrEnableGrp1);
+  CHECK(vgic.has_work(1));
+  vgic.write(0, kGicd + arm::gicd::IROUTER + 8ull * 40, 8, 0);  // to vCPU 0
+  CHECK(vgic.has_work(0));
+  CHECK(!vgic.has_work(1));
+  vgic.write(0, kGicd + arm::gicd::IROUTER + 8ull * 40, 8, arm::gicd::kIrouterIrm);  // the first awake
+  CHECK(vgic.has_work(0));
+  vgic.write(0, rd(0) + arm::gicr::WAKER, 4, arm::gicr::kWakerProcessorSleep);  // vCPU 0 asleep
+  CHECK(!vgic.has_work(0));
+  CHECK(vgic.has_work(1));
+  CHECK(vgic.work_is_consistent());
+  vgic.write(0, kGicd + arm::gicd::ICPENDR + 4, 4, 1u << 8);
+  CHECK(!vgic.has_work(1));
+  CHECK(vgic.work_is_consistent());
+}
+
+TEST_CASE(
+    "nested deeper than the list registers: a higher-priority interrupt gets in, the active one left out "
+    "ends through EOIcount") {
+  arm::Vgic vgic = vgic_with_spis({{40, 0xa0}, {41, 0x90}, {42, 0x80}});
+  constexpr unsigned kLrs = 2;
+  arm::VgicState cpu;
+  // The guest takes 40, then 41 preempts it (both stay active: nested).
+  vgic.raise(40);
+  vgic.flush(0, cpu, kLrs);
+  acknowledge(cpu.lr[0]);
+  vgic.fold(0, cpu, kLrs);
+  vgic.raise(41);
+  vgic.flush(0, cpu, kLrs);
+  REQUIRE(arm::list_register_intid(cpu.lr[0]) == 41);
+  acknowledge(cpu.lr[0]);
+  vgic.fold(0, cpu, kLrs);
+  // 42 preempts both: it and 41 fill the two list registers, 40 is left out, still active,
+  // and LRENPIE asks to hear of its deactivation.
+  vgic.raise(42);
+  vgic.flush(0, cpu, kLrs);
+  CHECK(arm::list_register_intid(cpu.lr[0]) == 42);
+  CHECK(lr_state(cpu.lr[0]) == arm::ich_lr::kStatePending);
+  CHECK(arm::list_register_intid(cpu.lr[1]) == 41);
+  CHECK(lr_state(cpu.lr[1]) == arm::ich_lr::kStateActive);
+  CHECK((cpu.hcr & arm::kIchHcrLrenpie) != 0);
+  CHECK(vgic.read(0, kGicd + arm::gicd::ISACTIVER + 4, 4) == ((1u << 8) | (1u << 9)));
+  // The guest takes 42 and ends 42, 41 (their list registers) and 40 (in none: the CPU
+  // interface counts it in EOIcount).
+  acknowledge(cpu.lr[0]);
+  deactivate(cpu.lr[0]);
+  deactivate(cpu.lr[1]);
+  cpu.hcr |= std::uint64_t{1} << arm::kIchHcrEoiCountShift;
+  vgic.fold(0, cpu, kLrs);
+  CHECK(vgic.read(0, kGicd + arm::gicd::ISACTIVER + 4, 4) == 0);
+  CHECK(vgic.read(0, kGicd + arm::gicd::ISPENDR + 4, 4) == 0);
+  CHECK((cpu.hcr & (arm::kIchHcrLrenpie | arm::kIchHcrEoiCountMask)) == 0);
+  CHECK_FALSE(vgic.has_work(0));
+  CHECK(vgic.work_is_consistent());
+}
+
+TEST_CASE("EOIcount ends the highest-priority active interrupts outside the list registers first") {
+  arm::Vgic vgic = vgic_with_spis({{40, 0xc0}, {41, 0xb8}, {42, 0xb0}, {43, 0xa8}});
+  vgic.write(0, kGicd + arm::gicd::ISACTIVER + 4, 4, 0xf << 8);  // 40..43 active, 43 the highest
+  arm::VgicState cpu;
+  vgic.flush(0, cpu, 1);  // 43 in the one list register, 40..42 outside
+  CHECK(arm::list_register_intid(cpu.lr[0]) == 43);
+  CHECK((cpu.hcr & arm::kIchHcrLrenpie) != 0);
+  cpu.hcr |= std::uint64_t{2} << arm::kIchHcrEoiCountShift;  // two ended outside: 42, then 41
+  vgic.fold(0, cpu, 1);
+  CHECK(vgic.read(0, kGicd + arm::gicd::ISACTIVER + 4, 4) == ((1u << 8) | (1u << 11)));
+}
+
+TEST_CASE(
+    "with one list register, active, and more waiting, its EOI bit (not UIE, which would hold at once) asks "
+    "for the refill") {
+  arm::Vgic vgic = vgic_with_spis({{40, 0x80}, {41, 0x90}});
+  vgic.write(0, kGicd + arm::gicd::ISACTIVER + 4, 4, 1u << 8);
+  vgic.raise(41);
+  vgic.write(0, kGicd + arm::gicd::ICFGR + 8, 4, 0xaaaa'aaaa);  // edge: no EOI bit of their own
+  arm::VgicState cpu;
+  vgic.flush(0, cpu, 1);
+  CHECK(arm::list_register_intid(cpu.lr[0]) == 40);
+  CHECK(lr_state(cpu.lr[0]) == arm::ich_lr::kStateActive);
+  CHECK((cpu.hcr & (arm::kIchHcrUie | arm::kIchHcrNpie)) == 0);
+  CHECK((cpu.lr[0] & arm::kIchLrEoi) != 0);
+  deactivate(cpu.lr[0]);  // the maintenance interrupt follows; the exit folds and refills
+  vgic.fold(0, cpu, 1);
+  vgic.flush(0, cpu, 1);
+  CHECK(arm::list_register_intid(cpu.lr[0]) == 41);
+  CHECK(lr_state(cpu.lr[0]) == arm::ich_lr::kStatePending);
 }

@@ -8,7 +8,11 @@
 // its own 64 KiB of RAM and nothing else mapped, until it ends (`hvc #kProgramDone`, a
 // PSCI power-off), reaches the exit limit, or the hypervisor's timer stops it. The host
 // answers each exit at random (answer, refuse, inject, resume) as a hypervisor might,
-// through run()'s generator or next_exit().
+// through run()'s generator or next_exit(); the GIC is an arm::Vgic, as in the example
+// hypervisor: the guest's GICD/GICR accesses and SGI register writes are its, it raises
+// interrupts now and then, and the list registers are folded and filled before every
+// entry. --gic-percent P aims P% of the programs' addresses at the vGIC's registers
+// (0, the default, keeps every seed's program what it was).
 //
 // After each exit: the EL2 configuration (vectors, HCR_EL2, MDCR, CPTR, VTCR, VTTBR,
 // SCTLR_EL2, DAIF), the host's callee-saved registers and stack pointer across the guest
@@ -25,6 +29,7 @@
 
 #include "host_markers.h"
 #include "program.h"
+#include "vgic_list_registers.h"
 
 extern "C" {
 #include <semihost.h>  // picolibc declares these without C linkage
@@ -47,6 +52,7 @@ using Exits = arm::Generator<arm::Exit>;
 // QEMU virt's GICv3 (hw/arm/virt.c).
 constexpr uintptr_t kGicDistributor = 0x0800'0000;
 constexpr uintptr_t kGicRedistributor = 0x080a'0000;
+constexpr uint32_t kMaintenanceIntid = 25;  // PPI 9, ICH_HCR_EL2's maintenance interrupt
 
 // The guest's window of IPAs (64 KiB of RAM) and what lies where in it.
 constexpr uint64_t kGuestBase = 0x8000'0000;
@@ -73,6 +79,7 @@ struct Options {
   uint64_t seed = 1;
   uint64_t max_exits = 256;
   uint64_t deadline_us = 5000;
+  uint64_t gic_percent = 0;
 };
 
 // The semihosting command line: `guest_fuzzer --programs N --seed S ...`.
@@ -97,6 +104,8 @@ bool parse_options(Options& options) {
       options.max_exits = value;
     } else if (strcmp(name, "--deadline-us") == 0) {
       options.deadline_us = value;
+    } else if (strcmp(name, "--gic-percent") == 0 && value <= 100) {
+      options.gic_percent = value;
     } else {
       printf("guest fuzzer: unknown option %s\n", name);
       return false;
@@ -115,6 +124,8 @@ struct Statistics {
   uint64_t instructions = 0;
   uint64_t exits = 0;
   uint64_t by_type[arm::Exit::kAlternatives] = {};
+  uint64_t gic_accesses = 0;            // GICD/GICR MMIO and SGI register writes, by arm.vgic
+  uint64_t maintenance_interrupts = 0;  // the vGIC's refills
   uint64_t endings[static_cast<unsigned>(Ending::Count)] = {};
 };
 
@@ -212,7 +223,7 @@ extern "C" void guest_fuzz_step(void* context) {
 
 // Where things are for the program generator: the guest's window and the hypervisor's
 // own addresses, which the guest may use as IPAs (none is mapped for it).
-guest_fuzz::Layout guest_layout() {
+guest_fuzz::Layout guest_layout(uint32_t gic_percent) {
   return {.code = kGuestBase + kCodeOffset,
           .data = kGuestBase + kDataOffset,
           .data_size = kDataSize,
@@ -223,7 +234,8 @@ guest_fuzz::Layout guest_layout() {
           .hypervisor = reinterpret_cast<uint64_t>(__image_start),
           .hypervisor_size = static_cast<uint64_t>(__image_end - __image_start),
           .secret = reinterpret_cast<uint64_t>(secret),
-          .stage2_tables = reinterpret_cast<uint64_t>(stage2_pages)};
+          .stage2_tables = reinterpret_cast<uint64_t>(stage2_pages),
+          .gic_percent = gic_percent};
 }
 
 class Fuzzer {
@@ -254,6 +266,12 @@ class Fuzzer {
     vcpu.el1().at<arm::SysReg::VBAR_EL1>() = kGuestBase + kVectorsOffset;
     vcpu.el1().at<arm::SysReg::TPIDR_EL1>() = done_address_;
 
+    vgic_.reset(kVgicConfig);
+    list_registers_used_ = false;
+    maintenance_streak_ = 0;
+    failed_ = false;
+    list_registers_ = vgic_list_registers();
+
     ProgramRun& run = *new (run_storage_) ProgramRun{};
     run.vcpu = &vcpu;
     run.use_next_exit = rng.percent(50);
@@ -266,6 +284,7 @@ class Fuzzer {
     Ending ending = Ending::ExitLimit;
     bool ok = true;
     for (uint64_t n = 0; n < options_.max_exits; ++n) {
+      sync_list_registers();
       const uint64_t broken = call_with_host_markers(guest_fuzz_step, &run);
       if (broken != 0) {
         ok = fail(n, "host callee-saved registers or SP changed across the guest run (mask 0x%" PRIx64 ")",
@@ -286,7 +305,10 @@ class Fuzzer {
         ok = fail(n, "untyped exit: ESR_EL2 0x%" PRIx64 " at PC 0x%" PRIx64, unhandled.esr, unhandled.pc);
         break;
       }
-      if (respond(exit, vcpu, host, ending)) break;
+      if (respond(exit, vcpu, host, ending)) {
+        ok = !failed_;
+        break;
+      }
     }
     arm::HypervisorTimer::stop();
     vcpu.put();
@@ -338,8 +360,40 @@ class Fuzzer {
             .calls = policies_.pick(rng)};
   }
 
+  // Before each entry, the example hypervisor's way: the list registers back into the vGIC
+  // and filled again, when either holds something.
+  void sync_list_registers() { ::sync_list_registers(vgic_, 0, list_registers_, list_registers_used_); }
+
+  // The vGIC's exits: GICD/GICR accesses and SGI register writes, always answered by it.
+  bool respond_vgic(arm::Exit& exit) {
+    if (auto* read = exit.get_if<arm::MmioRead>(); read != nullptr && vgic_.contains(read->address)) {
+      sync_list_registers();  // so that the guest reads what it acknowledged since entry
+      read->complete(vgic_.read(0, read->address, read->size));
+    } else if (auto* write = exit.get_if<arm::MmioWrite>();
+               write != nullptr && vgic_.contains(write->address)) {
+      vgic_.write(0, write->address, write->size, write->value);
+    } else if (auto* write = exit.get_if<arm::SysRegWrite>();
+               write != nullptr && arm::is_sgi_register(write->encoding)) {
+      vgic_.send_sgi(0, write->value);
+    } else {
+      return false;
+    }
+    ++statistics_.gic_accesses;
+    return true;
+  }
+
   // The host's answer to one exit, chosen at random. Returns true when the program is over.
   bool respond(arm::Exit& exit, arm::VCpu& vcpu, Rng& host, Ending& ending) {
+    // A device or the hypervisor raises an interrupt now and then: an edge on any INTID
+    // (some out of range), or a level SPI's line.
+    if (host.percent(5)) {
+      const auto intid = static_cast<uint32_t>(host.below(100));
+      if (host.percent(50))
+        vgic_.raise(intid, 0);
+      else
+        vgic_.set_level(intid, host.percent(50), 0);
+    }
+    if (respond_vgic(exit)) return false;
     if (auto* call = exit.get_if<arm::Hypercall>()) {
       if (call->immediate == guest_fuzz::kProgramDone) {
         ending = Ending::Done;
@@ -361,6 +415,20 @@ class Fuzzer {
       if (intid == arm::kSpuriousIntid) return false;
       if (intid == arm::HypervisorTimer::kIntid) arm::HypervisorTimer::stop();
       gic_.end_of_interrupt(intid);
+      if (intid == kMaintenanceIntid) {
+        // The refill is sync_list_registers()'s. A maintenance interrupt that holds again
+        // at once, with the guest making no progress, is a livelock of the vGIC's.
+        ++statistics_.maintenance_interrupts;
+        const uint64_t pc = vcpu.registers().pc;
+        maintenance_streak_ = pc == maintenance_pc_ ? maintenance_streak_ + 1 : 0;
+        maintenance_pc_ = pc;
+        if (maintenance_streak_ >= 32) {
+          fail(~0ull, "maintenance interrupt storm at guest PC 0x%" PRIx64 " (ICH_HCR_EL2 0x%" PRIx64 ")", pc,
+               arm::read_sysreg<arm::SysReg::ICH_HCR_EL2>());
+          failed_ = true;
+          return true;
+        }
+      }
       if (intid == arm::HypervisorTimer::kIntid) {
         ending = Ending::Timer;
         return true;
@@ -463,11 +531,20 @@ class Fuzzer {
   arm::PerCpu& cpu_;
   arm::PhysicalGic& gic_;
   uint64_t vttbr_;
-  const guest_fuzz::Layout layout_ = guest_layout();  // computed once
+  const guest_fuzz::Layout layout_ = guest_layout(static_cast<uint32_t>(options_.gic_percent));
+  // The VM's GIC: vCPU 0 runs the program; vCPU 1 exists for SGI target lists.
+  static constexpr arm::VgicConfig kVgicConfig{
+      .vcpus = 2, .spis = 64, .gicd_base = kGicDistributor, .gicr_base = kGicRedistributor};
+  arm::Vgic vgic_{kVgicConfig};
+  bool list_registers_used_ = false;
+  unsigned list_registers_ = 0;
+  uint64_t maintenance_pc_ = 0;
+  unsigned maintenance_streak_ = 0;
   HostBaseline baseline_;
   Policies policies_;
   Statistics statistics_;
   uint64_t seed_ = 0;
+  bool failed_ = false;  // respond() found a failure (already reported)
   uint64_t done_address_ = 0;
   alignas(arm::VCpu) unsigned char vcpu_storage_[sizeof(arm::VCpu)];
   alignas(ProgramRun) unsigned char run_storage_[sizeof(ProgramRun)];
@@ -496,6 +573,9 @@ void print_statistics(const Options& options, const Statistics& statistics, uint
   for (unsigned n = 0; n < static_cast<unsigned>(Ending::Count); ++n)
     printf("  %-32s %8llu programs\n", kEndingNames[n],
            static_cast<unsigned long long>(statistics.endings[n]));
+  printf("  vGIC: %llu GIC accesses, %llu maintenance interrupts\n",
+         static_cast<unsigned long long>(statistics.gic_accesses),
+         static_cast<unsigned long long>(statistics.maintenance_interrupts));
   printf("  exits by type:\n");
   for (size_t n = 0; n < arm::Exit::kAlternatives; ++n)
     if (statistics.by_type[n] != 0)
@@ -515,6 +595,7 @@ int main() {
   static arm::PhysicalGic gic{kGicDistributor, kGicRedistributor};
   gic.init_this_cpu();
   gic.enable_private_interrupt(arm::HypervisorTimer::kIntid);
+  gic.enable_private_interrupt(kMaintenanceIntid);
 
   static arm::PagePool pool(stage2_pages, sizeof stage2_pages / kPage);
   static arm::Stage2Table stage2(pool, 1);

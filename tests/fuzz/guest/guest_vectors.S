@@ -9,7 +9,9 @@
 // TPIDR_EL1 (see ProgramGenerator::set_recovery_point). An illegal execution state
 // exception (an ERET to an illegal mode set PSTATE.IL, D1.4.3) clears IL in the saved
 // state and retries the instruction, rather than crawl on with IL set, one exception per
-// instruction, until the timer stops the program. IRQs, FIQs and SErrors return at once.
+// instruction, until the timer stops the program. An IRQ (a virtual interrupt arm.vgic put
+// in a list register) is acknowledged and ended (ICC_IAR1_EL1, ICC_EOIR1_EL1), so that it is
+// not taken again at once, for ever; FIQs and SErrors return at once.
 // x16 and x17 are scratch; programs treat every register as random anyway.
 //
 // From EL0, HVC is UNDEFINED (D1.13.1), so a program that drops to EL0 could never make
@@ -32,7 +34,7 @@
 guest_fuzz_vectors:
     /* Current EL with SP_EL0, current EL with SP_ELx, lower EL AArch64, lower EL AArch32:
        each synchronous, IRQ, FIQ, SError (D1.10.2). */
-    .irp entry, synchronous, returning, returning, returning, synchronous, returning, returning, returning, from_el0, returning, returning, returning, synchronous, returning, returning, returning
+    .irp entry, synchronous, interrupt, returning, returning, synchronous, interrupt, returning, returning, from_el0, interrupt, returning, returning, synchronous, interrupt, returning, returning
     b       \entry
     .balign 0x80
     .endr
@@ -78,6 +80,9 @@ legal_again:                        // clear PSTATE.IL and retry
     msr     spsr_el1, x17
     eret
 
+interrupt:
+    mrs     x16, icc_iar1_el1
+    msr     icc_eoir1_el1, x16
 returning:
     eret
 

@@ -51,6 +51,7 @@ struct Layout {
   uint64_t hypervisor = 0, hypervisor_size = 0;  // the EL2 image (code, data, stacks)
   uint64_t secret = 0;                           // hypervisor data the guest must never read
   uint64_t stage2_tables = 0;                    // the VM's own stage-2 tables
+  uint32_t gic_percent = 0;                      // see ProgramGenerator::address()
 };
 
 // QEMU virt devices (hw/arm/virt.c memory map): none is mapped for the guest.
@@ -195,8 +196,12 @@ class ProgramGenerator {
  public:
   ProgramGenerator(Rng& rng, const Layout& layout) : rng_(rng), layout_(layout) {}
 
-  // An address a hostile guest would try, as an IPA.
+  // An address a hostile guest would try, as an IPA. With Layout::gic_percent, that share
+  // of them goes to the virtual GIC's registers (gic_address()); at 0 (the default) no
+  // random number is drawn for it, so a seed's program is what it was before the choice
+  // existed (issue 19).
   uint64_t address() {
+    if (layout_.gic_percent != 0 && rng_.percent(layout_.gic_percent)) return gic_address();
     const uint64_t offset = rng_.percent(80) ? rng_.below(512) * 8 : rng_.below(4096);  // sometimes unaligned
     switch (rng_.below(13)) {
       case 0:
@@ -225,6 +230,33 @@ class ProgramGenerator {
       default:
         return rng_.next();
     }
+  }
+  // QEMU virt's GICD (64 KiB) and the redistributors of vCPUs 0 and 1 (RD and SGI frames,
+  // 128 KiB each), as arm.vgic emulates them (IHI 0069 12.8, 12.10): mostly the offsets
+  // where registers are (the first 4 KiB of each frame, GICD_IROUTER<n>, the ID registers
+  // at the top), word aligned more often than not, sometimes anywhere in the range.
+  uint64_t gic_address() {
+    constexpr uint64_t kGicd = 0x0800'0000, kGicr = 0x080a'0000, kFrame = 0x1'0000;
+    const uint64_t frame = rng_.percent(40) ? kGicd : kGicr + kFrame * rng_.below(4);
+    uint64_t offset;
+    switch (rng_.below(6)) {
+      case 0:
+      case 1:
+      case 2:
+        offset = rng_.below(0x1000);  // the bit, byte and configuration arrays
+        break;
+      case 3:
+        offset = 0x6000 + rng_.below(0x2000);  // GICD_IROUTER<n> (RAZ/WI in a redistributor)
+        break;
+      case 4:
+        offset = 0xffc0 + rng_.below(0x40);  // the ID registers
+        break;
+      default:
+        offset = rng_.below(kFrame);
+        break;
+    }
+    if (rng_.percent(70)) offset &= ~uint64_t{3};
+    return frame + offset;
   }
   // A register value: an address, an SMCCC ID, a small number, or anything.
   uint64_t value() {
