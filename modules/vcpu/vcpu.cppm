@@ -271,13 +271,8 @@ class VCpu {
     if (!virtual_gic_) return false;
     const std::uint64_t value = list_register_value(interrupt);
     for (unsigned n = 0; n < list_registers_; ++n) {
-      const std::uint64_t current = loaded_ ? read_list_register(n) : vgic_.lr[n];
-      if (!list_register_free(current)) continue;
-      if (loaded_) {
-        write_list_register(n, value);
-      } else {
-        vgic_.lr[n] = value;
-      }
+      if (!list_register_free(list_register(n))) continue;
+      set_list_register(n, value);
       return true;
     }
     return false;
@@ -320,10 +315,36 @@ class VCpu {
   // Whether `intid` is pending or active in one of this vCPU's list registers.
   bool has_virtual_interrupt(std::uint32_t intid) const noexcept {
     for (unsigned n = 0; n < list_registers_; ++n) {
-      const std::uint64_t value = loaded_ ? read_list_register(n) : vgic_.lr[n];
+      const std::uint64_t value = list_register(n);
       if (!list_register_free(value) && list_register_intid(value) == intid) return true;
     }
     return false;
+  }
+
+  // One of this vCPU's EL1 registers (those El1Context holds), wherever it is: on the CPU
+  // while the vCPU is loaded, in el1() otherwise.
+  template <SysReg R>
+  std::uint64_t read_guest_sysreg() const noexcept {
+    return loaded_ ? read_sysreg<R>() : el1_.at<R>();
+  }
+  template <SysReg R>
+  void write_guest_sysreg(std::uint64_t value) noexcept {
+    if (loaded_) {
+      write_sysreg<R>(value);
+    } else {
+      el1_.at<R>() = value;
+    }
+  }
+  // List register <n> of this vCPU's virtual CPU interface, wherever it is.
+  std::uint64_t list_register(unsigned n) const noexcept {
+    return loaded_ ? read_list_register(n) : vgic_.lr[n];
+  }
+  void set_list_register(unsigned n, std::uint64_t value) noexcept {
+    if (loaded_) {
+      write_list_register(n, value);
+    } else {
+      vgic_.lr[n] = value;
+    }
   }
 
   GuestRegisters& registers() noexcept { return regs_; }
@@ -528,6 +549,7 @@ class VCpu {
       el1_.at<SysReg::SPSR_EL1>() = el1.spsr;
     }
   }
+
   // A guest PMU needs an architected one (FEAT_PMUv3) with an event counter to lend.
   void configure_pmu(const HardwareFeatures& cpu) noexcept {
     const std::uint64_t version = pmu_version(cpu.id_aa64dfr0);
