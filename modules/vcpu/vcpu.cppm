@@ -831,4 +831,33 @@ class VCpu {
   FrameStorage<512> frames_;
 };
 
+// For a hypervisor that parks vCPUs waiting in WFI (put() them, run others or nothing):
+// sleeps this physical CPU until the earliest timer deadline among `parked[0..count)` or
+// until another interrupt arrives, whichever comes first, and returns the parked vCPUs whose
+// timer output is high now (bit n = parked[n]): those became runnable by their timers. It
+// returns at once when one already is. The sleep is a WFI at EL2, which a pending interrupt
+// ends whatever PSTATE.I (Arm ARM D1 "Wait for Interrupt"); an interrupt other than the
+// timer's stays pending for the caller to acknowledge. The deadline is armed on the EL2
+// physical timer (HypervisorTimer::start_at), whose PPI 26 the caller has enabled at its GIC,
+// and disarmed before returning: a watchdog the caller keeps on it must be re-armed after.
+// It may return 0: a spurious wake, or another interrupt. Only the timers are considered;
+// interrupts waiting in a parked vCPU's vGIC are the caller's to check.
+inline std::uint32_t sleep_until_timer_deadline(VCpu* const* parked, unsigned count) noexcept {
+  const auto runnable = [&] {
+    std::uint32_t ready = 0;
+    for (unsigned n = 0; n < count && n < 32; ++n) {
+      const TimerLines lines = parked[n]->sample_timer_lines();
+      if (lines.virtual_timer || lines.physical_timer) ready |= 1u << n;
+    }
+    return ready;
+  };
+  if (const std::uint32_t ready = runnable(); ready != 0) return ready;
+  std::uint64_t deadline = kNoDeadline;
+  for (unsigned n = 0; n < count; ++n) deadline = earliest(deadline, parked[n]->next_deadline());
+  if (deadline != kNoDeadline) HypervisorTimer::start_at(deadline);
+  wait_for_interrupt();
+  if (deadline != kNoDeadline) HypervisorTimer::stop();
+  return runnable();
+}
+
 }  // namespace arm

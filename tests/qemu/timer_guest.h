@@ -14,6 +14,9 @@
 #define TIMER_CTL_IMASK 2
 #define TIMER_CTL_ISTATUS 4
 
+/* timer_parked: the running vCPU's own compare value, far in the future. */
+#define TIMER_RUNNER_CVAL 0x7fffffffffff0000
+
 #define VIRTUAL_TIMER_INTID 27
 #define PHYSICAL_TIMER_INTID 30
 #endif
