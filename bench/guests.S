@@ -2,6 +2,7 @@
 // x1 = the address; it performs the trapping instruction that many times, then reports
 // with `hvc #0xffff`. Three instructions per iteration run in the guest: the trapping
 // one, the counter decrement and the branch.
+#include "timer_guest.h"
 #define REPORT 0xffff
 
 .macro bench_guest name, body:vararg
@@ -31,13 +32,7 @@ bench_guest bench_cntp_cval_write_guest, msr cntp_cval_el0, xzr
     .global bench_timer_guest
     .balign 16
 bench_timer_guest:
-    adr     x1, bench_timer_vectors
-    msr     vbar_el1, x1
-    mov     x1, #0xff
-    msr     icc_pmr_el1, x1
-    mov     x1, #1
-    msr     icc_igrpen1_el1, x1
-    isb
+    timer_guest_start bench_timer_vectors
     mov     x19, x0
     mov     x20, #0
 1:  mrs     x5, cntpct_el0

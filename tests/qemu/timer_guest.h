@@ -19,4 +19,102 @@
 
 #define VIRTUAL_TIMER_INTID 27
 #define PHYSICAL_TIMER_INTID 30
+
+#ifdef __ASSEMBLER__
+/* The guests' registers: x19 = CNTFRQ_EL0 (ticks per second), x20 = IRQs taken (0), x21 =
+   the last INTID acknowledged, x22 = the count at the handler's entry. This sets VBAR_EL1 =
+   \vectors and opens the virtual CPU interface: priority mask 0xff (everything through),
+   group 1 interrupts on. Clobbers x1. */
+.macro timer_guest_start vectors
+    adr     x1, \vectors
+    msr     vbar_el1, x1
+    mov     x1, #0xff
+    msr     icc_pmr_el1, x1
+    mov     x1, #1
+    msr     icc_igrpen1_el1, x1
+    isb
+    mov     x20, #0
+    mrs     x19, cntfrq_el0
+.endm
+
+/* \name: an IRQ handler that acknowledges (x21), reads \counter (x22), counts (x20),
+   disables the timer whose control register is \ctl (the source goes away) and ends the
+   interrupt (EOImode 0: priority drop and deactivation). */
+.macro timer_irq_handler name, counter, ctl
+\name:
+    mrs     x21, icc_iar1_el1
+    mrs     x22, \counter
+    add     x20, x20, #1
+    msr     \ctl, xzr
+    isb
+    msr     icc_eoir1_el1, x21
+    eret
+.endm
+
+/* Arms a timer \ticks (a register) ahead of \counter: x5 = the deadline (its CVAL), then
+   CTL = ENABLE. Clobbers x1. */
+.macro timer_arm ticks, counter, cval, ctl
+    mrs     x5, \counter
+    add     x5, x5, \ticks
+    msr     \cval, x5
+    mov     x1, #TIMER_CTL_ENABLE
+    msr     \ctl, x1
+    isb
+.endm
+
+/* One behaviour of both timers: a deadline 1 ms ahead wakes a WFI loop with interrupt
+   \intid, exactly once (the IRQ count reaches \count and stays there after another exit),
+   not before the deadline and within 1/16 s of it (counter ticks from x19 = CNTFRQ_EL0,
+   generous under TCG). Fails with x10 = \code (never woken), \code + 1 (another INTID),
+   \code + 2 (early or late), \code + 3 (taken again). */
+.macro timer_deadline_wakes_wfi code, count, intid, counter, cval, ctl
+    mov     x10, #\code
+    mov     x2, #1000
+    udiv    x4, x19, x2
+    timer_arm x4, \counter, \cval, \ctl
+    timer_wfi_until \count, 1000
+    cmp     x20, \count
+    b.ne    fail
+    mov     x10, #(\code + 1)
+    cmp     x21, #\intid
+    b.ne    fail
+    mov     x10, #(\code + 2)
+    cmp     x22, x5
+    b.lo    fail
+    sub     x6, x22, x5
+    lsr     x7, x19, #4
+    cmp     x6, x7
+    b.hs    fail
+    mov     x10, #(\code + 3)
+    timer_unmasked_exit
+    cmp     x20, \count
+    b.ne    fail
+.endm
+
+/* PSTATE.I cleared across one exit (hvc #TIMER_HVC_SYNC) and set again: an interrupt the
+   host has for the guest is taken in that window. */
+.macro timer_unmasked_exit
+    msr     daifclr, #2
+    isb
+    hvc     #TIMER_HVC_SYNC
+    isb
+    msr     daifset, #2
+.endm
+
+/* WFI with PSTATE.I clear until x20 (the guests' IRQ count) reaches \count, at most \tries
+   times: a WFI may complete before the interrupt is taken. Clobbers x11. */
+.macro timer_wfi_until count, tries
+    msr     daifclr, #2
+    ldr     x11, =\tries
+.Lwfi\@:
+    wfi
+    isb
+    cmp     x20, \count
+    b.hs    .Lwoken\@
+    subs    x11, x11, #1
+    b.ne    .Lwfi\@
+.Lwoken\@:
+    msr     daifset, #2
+.endm
+#endif
 #endif

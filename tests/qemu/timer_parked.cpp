@@ -11,6 +11,8 @@
 
 import arm.vcpu;
 
+#include "timer_host.h"
+
 extern "C" char timer_sleeper[];
 extern "C" char timer_runner[];
 SCENARIO_GUEST_STACK(sleeper_stack);
@@ -58,12 +60,8 @@ int run_sleeper(arm::VCpu& vcpu, arm::PhysicalGic& gic, SleeperRun& run) {
 
 int main() {
   arm::PerCpu cpu;
-  SCENARIO_CHECK(cpu.enable() == arm::EnableError::None);
-  SCENARIO_CHECK(cpu.features().gic_system_registers);
   arm::PhysicalGic gic{kGicDistributor, kGicRedistributor};
-  gic.init_this_cpu();
-  gic.set_split_eoi(true);
-  gic.enable_private_interrupt(arm::kVirtualTimerIntid);
+  SCENARIO_CHECK(start_timer_host(cpu, gic));
   gic.enable_private_interrupt(arm::HypervisorTimer::kIntid);
   const uint64_t bound = arm::HypervisorTimer::frequency() / 16;
 

@@ -11,36 +11,15 @@
     .text
     .global timer_sleeper
 timer_sleeper:
-    adr     x1, sleeper_vectors
-    msr     vbar_el1, x1
-    mov     x1, #0xff
-    msr     icc_pmr_el1, x1
-    mov     x1, #1
-    msr     icc_igrpen1_el1, x1
-    isb
-    mrs     x19, cntfrq_el0
+    timer_guest_start sleeper_vectors
     mov     x2, #500
     udiv    x4, x19, x2               // 2 ms in counter ticks
-    mov     x20, #0
     mov     x12, #0                   // rounds done
 round:
     add     x12, x12, #1
     mov     x10, x12
-    mrs     x5, cntvct_el0
-    add     x5, x5, x4
-    msr     cntv_cval_el0, x5
-    mov     x1, #TIMER_CTL_ENABLE
-    msr     cntv_ctl_el0, x1
-    isb
-    msr     daifclr, #2
-    ldr     x11, =100000
-1:  wfi
-    isb
-    cmp     x20, x12
-    b.hs    2f
-    subs    x11, x11, #1
-    b.ne    1b
-2:  msr     daifset, #2
+    timer_arm x4, cntvct_el0, cntv_cval_el0, cntv_ctl_el0
+    timer_wfi_until x12, 100000
     cmp     x20, x12
     b.ne    fail
     mov     x10, #3
@@ -50,14 +29,7 @@ round:
     b.lo    round
     guest_report_pass_or_x10
 
-sleeper_irq:
-    mrs     x21, icc_iar1_el1
-    mrs     x22, cntvct_el0
-    add     x20, x20, #1
-    msr     cntv_ctl_el0, xzr
-    isb
-    msr     icc_eoir1_el1, x21
-    eret
+    timer_irq_handler sleeper_irq, cntvct_el0, cntv_ctl_el0
 
     .global timer_runner
 timer_runner:

@@ -18,15 +18,7 @@
     .text
     .global timer_guest
 timer_guest:
-    adr     x1, timer_vectors
-    msr     vbar_el1, x1
-    mov     x1, #0xff
-    msr     icc_pmr_el1, x1           // priority mask: let everything through
-    mov     x1, #1
-    msr     icc_igrpen1_el1, x1       // group 1 interrupts on
-    isb
-    mov     x20, #0
-    mrs     x19, cntfrq_el0
+    timer_guest_start timer_vectors
 
     mov     x10, #1
     ldr     x1, =1000000
@@ -48,11 +40,7 @@ timer_guest:
     mrs     x2, cntp_ctl_el0
     cmp     x2, #(TIMER_CTL_ENABLE | TIMER_CTL_IMASK | TIMER_CTL_ISTATUS)
     b.ne    fail
-    msr     daifclr, #2
-    isb
-    hvc     #TIMER_HVC_SYNC
-    isb
-    msr     daifset, #2
+    timer_unmasked_exit
     cbnz    x20, fail
 
     mov     x10, #3
@@ -82,60 +70,14 @@ timer_guest:
     hvc     #TIMER_HVC_QUERY
     cbz     x0, fail                  // delivered to a list register
     msr     cntp_ctl_el0, xzr         // the source goes away before the guest looks
-    msr     daifclr, #2
-    isb
-    hvc     #TIMER_HVC_SYNC
-    isb
-    msr     daifset, #2
+    timer_unmasked_exit
     cmp     x20, #1
     b.ne    fail
 
-    mov     x10, #6
-    mov     x2, #1000
-    udiv    x4, x19, x2               // 1 ms in counter ticks
-    mrs     x5, cntpct_el0
-    add     x5, x5, x4
-    msr     cntp_cval_el0, x5
-    mov     x1, #TIMER_CTL_ENABLE
-    msr     cntp_ctl_el0, x1
-    msr     daifclr, #2
-    mov     x11, #1000                // a WFI may complete before the interrupt is taken
-4:  wfi
-    isb
-    cmp     x20, #2
-    b.hs    5f
-    subs    x11, x11, #1
-    b.ne    4b
-5:  msr     daifset, #2
-    cmp     x20, #2
-    b.ne    fail
-    mov     x10, #7
-    cmp     x21, #PHYSICAL_TIMER_INTID
-    b.ne    fail
-    mov     x10, #8
-    cmp     x22, x5                   // not before its deadline
-    b.lo    fail
-    sub     x6, x22, x5
-    lsr     x7, x19, #4
-    cmp     x6, x7
-    b.hs    fail
-    mov     x10, #9
-    msr     daifclr, #2               // exactly once: nothing more after another exit
-    isb
-    hvc     #TIMER_HVC_SYNC
-    isb
-    msr     daifset, #2
-    cmp     x20, #2
-    b.ne    fail
+    timer_deadline_wakes_wfi 6, #2, PHYSICAL_TIMER_INTID, cntpct_el0, cntp_cval_el0, cntp_ctl_el0
     guest_report_pass_or_x10
 
-irq_handler:
-    mrs     x21, icc_iar1_el1
-    mrs     x22, cntpct_el0
-    add     x20, x20, #1
-    msr     cntp_ctl_el0, xzr
-    msr     icc_eoir1_el1, x21
-    eret
+    timer_irq_handler irq_handler, cntpct_el0, cntp_ctl_el0
 
     guest_unexpected_exception unexpected_exception
     guest_vector_table timer_vectors, unexpected_exception, irq_handler, unexpected_exception

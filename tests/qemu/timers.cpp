@@ -13,6 +13,8 @@
 import arm.vcpu;
 import arm.vgic;
 
+#include "timer_host.h"
+
 extern "C" char timer_guest[];
 SCENARIO_GUEST_STACK(guest_stack);
 
@@ -87,12 +89,8 @@ void take_physical_interrupt(arm::PhysicalGic& gic, arm::VCpu& vcpu) {
 
 int main() {
   arm::PerCpu cpu;
-  SCENARIO_CHECK(cpu.enable() == arm::EnableError::None);
-  SCENARIO_CHECK(cpu.features().gic_system_registers);
   arm::PhysicalGic gic{kGicDistributor, kGicRedistributor};
-  gic.init_this_cpu();
-  gic.set_split_eoi(true);
-  gic.enable_private_interrupt(arm::kVirtualTimerIntid);
+  SCENARIO_CHECK(start_timer_host(cpu, gic));
   gic.enable_private_interrupt(arm::kPhysicalTimerIntid);
   gic.enable_private_interrupt(kMaintenanceIntid);
   configure_vgic();
