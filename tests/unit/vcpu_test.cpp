@@ -953,3 +953,21 @@ TEST_CASE(
   for (auto reg : {arm::SysReg::ICH_LR0_EL2, arm::SysReg::CNTPCT_EL0, arm::SysReg::ID_AA64PFR0_EL1})
     set(reg, 0);
 }
+
+TEST_CASE("sleep_until_timer_deadline() arms the hypervisor timer at the earliest parked deadline") {
+  set(arm::SysReg::CNTPCT_EL0, 1000);
+  arm::VCpu early{{.entry = 0x1000}};
+  arm::VCpu late{{.entry = 0x2000}};
+  early.physical_timer() = {.ctl = kEnable, .cval = 1500};
+  late.el1().at<arm::SysReg::CNTV_CVAL_EL0>() = 3000;
+  late.el1().at<arm::SysReg::CNTV_CTL_EL0>() = kEnable;
+  arm::VCpu* parked[] = {&early, &late};
+  CHECK(arm::sleep_until_timer_deadline(parked, 2) == 0);  // the host's WFI returns at once
+  CHECK(hw(arm::SysReg::CNTHP_CVAL_EL2) == 1500);
+  CHECK(hw(arm::SysReg::CNTHP_CTL_EL2) == 0);  // disarmed again
+  set(arm::SysReg::CNTPCT_EL0, 3000);          // both deadlines passed: both runnable, no sleep
+  set(arm::SysReg::CNTHP_CVAL_EL2, 0);
+  CHECK(arm::sleep_until_timer_deadline(parked, 2) == 0b11);
+  CHECK(hw(arm::SysReg::CNTHP_CVAL_EL2) == 0);
+  set(arm::SysReg::CNTPCT_EL0, 0);
+}
