@@ -107,8 +107,10 @@ int main() {
   for (arm::Exit& exit : vcpu.run()) {
     if (auto* call = exit.get_if<arm::Hypercall>()) {
       if (call->immediate == GUEST_REPORT) {
-        printf("guest reported %llu (x1 = %llu); %u WFI exits, %u TimerLevel events\n",
-               (unsigned long long)call->x[0], (unsigned long long)call->x[1], wfi_exits, timer_level_events);
+        printf(
+            "guest reported %llu (x1 = %llu: on a pass, ticks from the last deadline to the handler); %u WFI "
+            "exits, %u TimerLevel events\n",
+            (unsigned long long)call->x[0], (unsigned long long)call->x[1], wfi_exits, timer_level_events);
         return call->x[0] == GUEST_PASS ? 0 : 1;
       }
       if (call->immediate == TIMER_HVC_QUERY) {
