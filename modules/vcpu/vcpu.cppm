@@ -551,6 +551,13 @@ class VCpu {
       return true;
     }
     wfx.deadline = next_deadline();
+    // WFIT: the wait also ends once CNTVCT_EL0 reaches the timeout (Arm ARM C6 "WFIT"),
+    // the same comparison as a virtual timer's with that compare value.
+    if (wfx.has_timeout) {
+      const GenericTimer timeout{
+          .ctl = cnt_ctl::kEnable, .cval = wfx.timeout, .offset = virtual_timer().offset};
+      wfx.deadline = earliest(wfx.deadline, timeout.deadline(read_sysreg<SysReg::CNTPCT_EL0>()));
+    }
     return false;
   }
   bool virtual_interrupt_pending() const noexcept {

@@ -971,3 +971,37 @@ TEST_CASE("sleep_until_timer_deadline() arms the hypervisor timer at the earlies
   CHECK(hw(arm::SysReg::CNTHP_CVAL_EL2) == 0);
   set(arm::SysReg::CNTPCT_EL0, 0);
 }
+
+TEST_CASE("a trapped WFIT's deadline is the earlier of its timeout and the vCPU's timers") {
+  set(arm::SysReg::CNTPCT_EL0, 10'000);
+  arm::VCpu vcpu{{.entry = 0x1000, .trap_wfi = true}};
+  vcpu.el1().at<arm::SysReg::CNTVOFF_EL2>() = 4000;  // virtual count 6000
+  vcpu.load();
+  set(arm::SysReg::CNTVOFF_EL2, 4000);
+  const auto wfit = [](std::uint64_t timeout) {
+    return [=](arm::GuestRegisters& regs) {
+      regs.x[3] = timeout;
+      // ISS: TI = 0b10 (WFIT), RV = 1, RN = 3 (Arm ARM, ESR_EL2 ISS for WF* instructions).
+      set(arm::SysReg::ESR_EL2,
+          arm::Esr::make(arm::ExceptionClass::WfiWfe, true, 0b10 | 1u << 2 | 3u << 5).value());
+      return kSync;
+    };
+  };
+  scripted::set_script({wfit(6500), msr(arm::sysreg::CNTP_CVAL_EL0, 1, 10'200),
+                        msr(arm::sysreg::CNTP_CTL_EL0, 2, kEnable), wfit(6500), hvc(1, 0)});
+  std::uint64_t deadlines[2] = {};
+  unsigned waits = 0;
+  for (arm::Exit& exit : vcpu.run()) {
+    if (auto* wait = exit.get_if<arm::Wfx>()) {
+      deadlines[waits++] = wait->deadline;
+      continue;
+    }
+    CHECK(exit.is<arm::Hypercall>());
+    break;
+  }
+  REQUIRE(waits == 2);
+  CHECK(deadlines[0] == 10'500);  // virtual 6500 = physical 10500; no timer armed
+  CHECK(deadlines[1] == 10'200);  // the physical timer comes first
+  vcpu.put();
+  for (auto reg : {arm::SysReg::CNTPCT_EL0, arm::SysReg::CNTVOFF_EL2}) set(reg, 0);
+}
