@@ -101,20 +101,23 @@
     msr     daifset, #2
 .endm
 
-/* WFI with PSTATE.I clear until x20 (the guests' IRQ count) reaches \count, at most \tries
-   times: a WFI may complete before the interrupt is taken. Clobbers x11. */
+/* Waits until x20 (the guests' IRQ count) reaches \count, at most \tries WFIs, the way a
+   guest must: the count checked with PSTATE.I set, then WFI, which a pending interrupt
+   ends even with PSTATE.I set (Arm ARM D1 "Wait for Interrupt"), then a window with it
+   clear to take the interrupt. (Checking with it clear loses a wake-up: an interrupt taken
+   between the check and the WFI leaves the WFI waiting for the next one.) Clobbers x11. */
 .macro timer_wfi_until count, tries
-    msr     daifclr, #2
     ldr     x11, =\tries
 .Lwfi\@:
-    wfi
-    isb
     cmp     x20, \count
     b.hs    .Lwoken\@
+    wfi
+    msr     daifclr, #2
+    isb
+    msr     daifset, #2
     subs    x11, x11, #1
     b.ne    .Lwfi\@
 .Lwoken\@:
-    msr     daifset, #2
 .endm
 #endif
 #endif

@@ -77,6 +77,8 @@ int main() {
   SleeperRun first;
   SCENARIO_CHECK(run_sleeper(sleeper, gic, first) == 0 && !first.reported);
   runner.load();
+  arm::Exit& armed = next(runner);  // the runner's own timer set up
+  SCENARIO_CHECK(armed.is<arm::Hypercall>() && armed.as<arm::Hypercall>().immediate == TIMER_HVC_SYNC);
   arm::HypervisorTimer::start_at(sleeper.next_deadline());
   for (;;) {
     arm::Exit& exit = next(runner);

@@ -4,8 +4,9 @@
 // handler ran (the handler disables the timer and ends the interrupt); then reports
 // GUEST_PASS, or x10 = the round (1, 2) whose interrupt never came, or 3 if an interrupt
 // came before its deadline.
-// timer_runner: arms its own virtual timer far in the future (TIMER_RUNNER_CVAL), then
-// spins until the host stops it; the host then finds that timer as the runner left it.
+// timer_runner: arms its own virtual timer far in the future (TIMER_RUNNER_CVAL), says so
+// with `hvc #TIMER_HVC_SYNC`, then spins until the host stops it; the host then finds that
+// timer as the runner left it.
 #include "timer_guest.h"
 
     .text
@@ -40,6 +41,7 @@ timer_runner:
     mov     x1, #TIMER_CTL_ENABLE
     msr     cntv_ctl_el0, x1
     isb
+    hvc     #TIMER_HVC_SYNC           // armed: from here on it only spins
     mov     x20, #0
 3:  add     x20, x20, #1
     b       3b
