@@ -91,6 +91,17 @@
     b.ne    fail
 .endm
 
+/* The end of a timer scenario guest: reports GUEST_PASS with x1 = the last deadline's
+   ticks to the handler (x6, from timer_deadline_wakes_wfi), or x10 from `fail`; then its
+   IRQ handler for the timer (\counter, \ctl) and its vector table `timer_vectors`. */
+.macro timer_guest_end counter, ctl
+    mov     x1, x6
+    guest_report_pass_or_x10
+    timer_irq_handler irq_handler, \counter, \ctl
+    guest_unexpected_exception unexpected_exception
+    guest_vector_table timer_vectors, unexpected_exception, irq_handler, unexpected_exception
+.endm
+
 /* PSTATE.I cleared across one exit (hvc #TIMER_HVC_SYNC) and set again: an interrupt the
    host has for the guest is taken in that window. */
 .macro timer_unmasked_exit

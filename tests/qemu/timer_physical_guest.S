@@ -75,10 +75,4 @@ timer_guest:
     b.ne    fail
 
     timer_deadline_wakes_wfi 6, #2, PHYSICAL_TIMER_INTID, cntpct_el0, cntp_cval_el0, cntp_ctl_el0
-    mov     x1, x6                    // for the log: ticks from the deadline to the handler
-    guest_report_pass_or_x10
-
-    timer_irq_handler irq_handler, cntpct_el0, cntp_ctl_el0
-
-    guest_unexpected_exception unexpected_exception
-    guest_vector_table timer_vectors, unexpected_exception, irq_handler, unexpected_exception
+    timer_guest_end cntpct_el0, cntp_ctl_el0

@@ -39,10 +39,4 @@ timer_guest:
     cbnz    x20, fail
 
     timer_deadline_wakes_wfi 3, #1, VIRTUAL_TIMER_INTID, cntvct_el0, cntv_cval_el0, cntv_ctl_el0
-    mov     x1, x6                    // for the log: ticks from the deadline to the handler
-    guest_report_pass_or_x10
-
-    timer_irq_handler irq_handler, cntvct_el0, cntv_ctl_el0
-
-    guest_unexpected_exception unexpected_exception
-    guest_vector_table timer_vectors, unexpected_exception, irq_handler, unexpected_exception
+    timer_guest_end cntvct_el0, cntv_ctl_el0
