@@ -857,7 +857,7 @@ TEST_CASE(
   scripted::set_script({
       msr(arm::sysreg::CNTP_CVAL_EL0, 1, 1200),
       msr(arm::sysreg::CNTP_CTL_EL0, 2, kEnable),
-      [&](arm::GuestRegisters& regs) {
+      [&](arm::GuestRegisters&) {
         CHECK(vcpu.next_deadline() == 1200);
         set(arm::SysReg::CNTPCT_EL0, 1300);  // the hardware copy's PPI 30 would fire now
         return kIrq;
