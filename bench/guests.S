@@ -2,6 +2,7 @@
 // x1 = the address; it performs the trapping instruction that many times, then reports
 // with `hvc #0xffff`. Three instructions per iteration run in the guest: the trapping
 // one, the counter decrement and the branch.
+#include "timer_guest.h"
 #define REPORT 0xffff
 
 .macro bench_guest name, body:vararg
@@ -54,6 +55,51 @@ receive_irq:
     .balign 0x80
     .endr
     b       receive_irq
+
+bench_guest bench_cntp_cval_write_guest, msr cntp_cval_el0, xzr
+
+// x0 = rounds. Each round arms the (emulated) EL1 physical timer 256 ticks ahead, unmasks
+// IRQs and spins until its handler ran; the handler adds the ticks from the deadline to its
+// first instruction to x20, disables the timer and ends the interrupt. Reports x0 = x20.
+    .section .guest_text, "ax"
+    .global bench_timer_guest
+    .balign 16
+bench_timer_guest:
+    timer_guest_start bench_timer_vectors
+    mov     x19, x0
+    mov     x20, #0
+1:  mrs     x5, cntpct_el0
+    add     x5, x5, #256
+    msr     cntp_cval_el0, x5
+    mov     x1, #1                    // CNTP_CTL_EL0.ENABLE
+    msr     cntp_ctl_el0, x1
+    mov     x21, #0
+    msr     daifclr, #2
+2:  cbz     x21, 2b
+    msr     daifset, #2
+    subs    x19, x19, #1
+    b.ne    1b
+    mov     x0, x20
+    hvc     #REPORT
+    b       .
+bench_timer_irq:
+    mrs     x22, cntpct_el0
+    mrs     x23, icc_iar1_el1
+    sub     x22, x22, x5
+    add     x20, x20, x22
+    msr     cntp_ctl_el0, xzr
+    msr     icc_eoir1_el1, x23
+    mov     x21, #1
+    eret
+
+// VBAR_EL1 (Arm ARM D1.10.2): only "current EL with SP_ELx, IRQ" (0x280) is expected.
+    .balign 0x800
+bench_timer_vectors:
+    .rept 5
+    b       .
+    .balign 0x80
+    .endr
+    b       bench_timer_irq
     .balign 0x80
     .rept 10
     b       .

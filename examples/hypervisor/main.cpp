@@ -9,7 +9,9 @@
 //    the virtual one (list registers, filled by arm.vgic). The PL011 UART is emulated by
 //    trap-and-emulate (hv.pl011). Every other device is left out of the guest's DT.
 //  - Interrupts: physical interrupts exit to the hypervisor, which acknowledges them. The
-//    virtual timer's PPI is raised in arm.vgic linked to the physical one (HW bit); the
+//    virtual timer's PPI is a level input of arm.vgic linked to the physical one (HW bit),
+//    followed at exits while it is high; the emulated EL1 physical timer's (PPI 30) is a
+//    level input too, from the vCPU's TimerLevel events and its hardware copy's PPI; the
 //    emulated UART's line is a level input of arm.vgic; the guest's SGIs go through
 //    arm.vgic, with a physical SGI (kKickSgi) to the CPU running a target vCPU.
 //  - Firmware: the guest's PSCI calls (method "smc") are answered by arm.smc; CPU_ON starts
@@ -49,9 +51,8 @@ constexpr uint64_t kUartBase = 0x0900'0000;
 constexpr uint32_t kUartIntid = 33;            // SPI 1
 constexpr uint64_t kGuestDtbSize = 0x20'0000;  // the guest's DTB: the last 2 MiB of RAM
 constexpr uint32_t kMaxIntid = 1019;
-constexpr uint32_t kVirtualTimerIntid = 27;  // PPI 11, CNTV (the guest's timer)
-constexpr uint32_t kMaintenanceIntid = 25;   // PPI 9, the GIC maintenance interrupt
-constexpr uint32_t kKickSgi = 8;             // makes another CPU exit its guest
+constexpr uint32_t kMaintenanceIntid = 25;  // PPI 9, the GIC maintenance interrupt
+constexpr uint32_t kKickSgi = 8;            // makes another CPU exit its guest
 
 // arm64 Image header (Linux Documentation/arch/arm64/booting.rst).
 struct ImageHeader {
@@ -93,6 +94,9 @@ struct Vm {
   arm::Vgic vgic{arm::VgicConfig{.vcpus = 1, .spis = 64, .gicd_base = 0x0800'0000, .gicr_base = 0x080a'0000}};
   // Whether vCPU n's list registers hold anything arm.vgic put there.
   bool list_registers_used[hv::kMaxCpus] = {};
+  // Whether vCPU n's virtual timer output was last seen high (its vGIC level): while it is,
+  // every exit checks whether the guest lowered it (CNTV_* are not trapped).
+  bool virtual_timer_high[hv::kMaxCpus] = {};
 };
 Vm vm;
 
@@ -324,7 +328,7 @@ void update_uart_interrupt(unsigned index) {
 // A physical interrupt arrived while the guest ran: acknowledge it and hand it to the
 // guest. With split EOI (ICC_CTLR_EL1.EOImode = 1) the EOI only drops the priority; the
 // guest's own deactivation of the linked virtual interrupt deactivates the physical one.
-void forward_physical_interrupt(unsigned index, arm::PhysicalGic& gic) {
+void forward_physical_interrupt(unsigned index, arm::PhysicalGic& gic, arm::VCpu& vcpu) {
   const uint32_t intid = gic.acknowledge();
   if (intid > kMaxIntid) return;  // spurious
   gic.end_of_interrupt(intid);
@@ -338,10 +342,24 @@ void forward_physical_interrupt(unsigned index, arm::PhysicalGic& gic) {
     gic.deactivate(intid);
     return;
   }
-  if (intid == kVirtualTimerIntid || intid == arm::kPmuOverflowIntid) {
-    // The vCPU's own devices (its timer, its partition of the PMU), linked to the physical
-    // PPI: the guest's deactivation of the virtual one deactivates it (arm.vgic's list
-    // register has HW set), so it cannot fire again before that.
+  if (intid == arm::kPhysicalTimerIntid) {
+    // The emulated physical timer's hardware copy expired: sampling masks the copy (the
+    // line drops, so deactivating at once is safe) and the level goes to the vGIC.
+    const arm::TimerLines lines = vcpu.sample_timer_lines();
+    gic.deactivate(intid);
+    kick(vm.vgic.set_level(intid, lines.physical_timer, index), index);
+    return;
+  }
+  if (intid == arm::kVirtualTimerIntid) {
+    // Linked to the physical PPI (arm.vgic's list register has HW set): the guest's
+    // deactivation of the virtual one deactivates it, so it cannot fire again before that.
+    // The level follows the line: follow_virtual_timer() lowers it when the guest does.
+    vm.virtual_timer_high[index] = true;
+    vm.vgic.set_level(intid, true, index);
+    return;
+  }
+  if (intid == arm::kPmuOverflowIntid) {
+    // The vCPU's partition of the PMU, linked to the physical PPI as the timer's is.
     vm.vgic.raise(intid, index);
     return;
   }
@@ -369,6 +387,35 @@ void sync_list_registers(unsigned index, unsigned list_registers) {
   vm.list_registers_used[index] = used;
 }
 
+// Whether a list register holds `intid` (pending, active or both).
+bool in_list_registers(uint32_t intid, unsigned list_registers) {
+  for (unsigned n = 0; n < list_registers; ++n) {
+    const uint64_t lr = arm::read_list_register(n);
+    if (!arm::list_register_free(lr) && arm::list_register_intid(lr) == intid) return true;
+  }
+  return false;
+}
+
+// After an exit, before the guest runs again. The virtual timer's level, seen high at its
+// PPI, drops when the guest disables, masks or reprograms its timer, which it does without a
+// trap: checked at every exit while high (one MRS). fold() retires a dropped level from the
+// list registers if the guest has not acknowledged it yet; then no guest deactivation will
+// come for the physical PPI, and the hypervisor deactivates it itself (its line is low, so
+// it cannot fire again at once). If the guest holds the interrupt active instead, its own
+// deactivation does it (HW bit).
+void sync_guest_interrupts(unsigned index, unsigned list_registers, arm::PhysicalGic& gic,
+                           const arm::VCpu& vcpu) {
+  const bool dropped = vm.virtual_timer_high[index] && !vcpu.virtual_timer_output();
+  if (dropped) {
+    vm.virtual_timer_high[index] = false;
+    vm.vgic.set_level(arm::kVirtualTimerIntid, false, index);
+  }
+  sync_list_registers(index, list_registers);
+  if (dropped && !in_list_registers(arm::kVirtualTimerIntid, list_registers) &&
+      gic.private_interrupt_active(arm::kVirtualTimerIntid))
+    gic.deactivate(arm::kVirtualTimerIntid);
+}
+
 bool in_uart(uint64_t address) {
   return address >= kUartBase && address < kUartBase + hv::EmulatedPl011::kSize;
 }
@@ -394,10 +441,11 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument, const arm::Hard
   arm::PhysicalGic gic = gic_for(index);
   gic.init_this_cpu();
   gic.set_split_eoi(true);
-  gic.enable_private_interrupt(kVirtualTimerIntid);
+  gic.enable_private_interrupt(arm::kVirtualTimerIntid);
+  gic.enable_private_interrupt(arm::kPhysicalTimerIntid);
   gic.enable_private_interrupt(kMaintenanceIntid);
   gic.enable_private_interrupt(kKickSgi);
-  vm.vgic.map_hardware(kVirtualTimerIntid, kVirtualTimerIntid, index);
+  vm.vgic.map_hardware(arm::kVirtualTimerIntid, arm::kVirtualTimerIntid, index);
   if (vm.config.pmu) {
     gic.enable_private_interrupt(arm::kPmuOverflowIntid);
     vm.vgic.map_hardware(arm::kPmuOverflowIntid, arm::kPmuOverflowIntid, index);
@@ -419,7 +467,9 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument, const arm::Hard
   for (arm::Exit& exit : vcpu.run()) {
     stats.count(exit);
     if (exit.is<arm::ExternalInterrupt>()) {
-      forward_physical_interrupt(index, gic);
+      forward_physical_interrupt(index, gic, vcpu);
+    } else if (auto* level = exit.get_if<arm::TimerLevel>()) {
+      kick(vm.vgic.set_level(level->intid, level->high, index), index);
     } else if (auto* read = exit.get_if<arm::MmioRead>();
                read != nullptr && vm.vgic.contains(read->address)) {
       // The list registers first, so that the guest reads what it acknowledged since entry.
@@ -452,9 +502,12 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument, const arm::Hard
     } else if (!handle_sysreg(exit, index)) {
       stats.note_unexpected(exit, vcpu.registers().pc);  // the vCPU's default action follows
     }
-    sync_list_registers(index, list_registers);
+    sync_guest_interrupts(index, list_registers, gic, vcpu);
   }
+  // The vCPU is off: put() disables its timers, and a physical PPI 27 left active for it
+  // (hardware-linked) would block the timer of whatever runs here next.
   vcpu.put();
+  if (gic.private_interrupt_active(arm::kVirtualTimerIntid)) gic.deactivate(arm::kVirtualTimerIntid);
 }
 
 }  // namespace

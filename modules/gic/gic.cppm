@@ -186,6 +186,11 @@ class PhysicalGic {
     write32(distributor_ + kGicdIsenabler + word, bit);
   }
 
+  // Whether an SGI or PPI (INTID < 32) of this CPU is active (GICR_ISACTIVER0, IHI 0069
+  // 12.11.26): e.g. one a hardware-linked list register has not deactivated yet.
+  bool private_interrupt_active(std::uint32_t intid) const noexcept {
+    return (read32(redistributor_ + kSgiFrameOffset + kGicrIsactiver0) >> (intid % 32) & 1) != 0;
+  }
   void disable_private_interrupt(std::uint32_t intid) noexcept {
     write32(redistributor_ + kSgiFrameOffset + kGicrIcenabler0, 1u << intid);
   }
@@ -221,6 +226,7 @@ class PhysicalGic {
   static constexpr std::uintptr_t kGicrIgroupr0 = 0x0080;
   static constexpr std::uintptr_t kGicrIsenabler0 = 0x0100;
   static constexpr std::uintptr_t kGicrIcenabler0 = 0x0180;
+  static constexpr std::uintptr_t kGicrIsactiver0 = 0x0300;
   static constexpr std::uintptr_t kGicrIpriorityr = 0x0400;
 
   static std::uint32_t read32(std::uintptr_t address) noexcept {

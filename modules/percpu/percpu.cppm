@@ -253,6 +253,13 @@ class HypervisorTimer {
     write_sysreg<SysReg::CNTHP_CTL_EL2>(kEnable);
     instruction_barrier();
   }
+  // Fires when the physical count reaches `count` (an absolute CNTHP_CVAL_EL2), e.g. a
+  // parked vCPU's next_deadline().
+  static void start_at(std::uint64_t count) noexcept {
+    write_sysreg<SysReg::CNTHP_CVAL_EL2>(count);
+    write_sysreg<SysReg::CNTHP_CTL_EL2>(kEnable);
+    instruction_barrier();
+  }
   // The same in microseconds.
   static void start_us(std::uint64_t microseconds) noexcept { start(frequency() * microseconds / 1'000'000); }
   // Disarms the timer, which also withdraws its (level-sensitive) interrupt.

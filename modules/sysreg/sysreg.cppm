@@ -113,6 +113,14 @@ inline void instruction_barrier() noexcept {
 #endif
 }
 
+// Waits for an interrupt (WFI): returns once one is pending at this CPU's interface, even
+// with PSTATE.I set (Arm ARM D1 "Wait for Interrupt"), or spuriously; a no-op on host.
+inline void wait_for_interrupt() noexcept {
+#if defined(__aarch64__)
+  asm volatile("dsb sy\n\twfi" ::: "memory");
+#endif
+}
+
 // Completes memory accesses before what follows (DSB ISH).
 inline void data_barrier() noexcept {
 #if defined(__aarch64__)

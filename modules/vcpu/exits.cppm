@@ -24,14 +24,27 @@ struct ExternalInterrupt {
   bool fiq = false;
 };
 
+// The output level of one of the vCPU's timers changed inside run(): a trapped write to the
+// emulated EL1 physical timer (CNTP_CTL_EL0, CNTP_CVAL_EL0, CNTP_TVAL_EL0) raised or lowered
+// it. The write itself is already answered; the hypervisor passes the level to its virtual
+// GIC (Vgic::set_level(intid, high, vcpu)) before the guest runs again, so that a level that
+// dropped before the guest acknowledged its interrupt is retired as on hardware.
+struct TimerLevel {
+  std::uint32_t intid = 0;
+  bool high = false;
+};
+
 // What run() yields: one typed event per exit that needs the hypervisor. The PSCI events
 // come from HVC/SMC calls that arm.smc could not answer alone (VCpuConfig::calls).
-using Exit =
-    TrapEvent::With<ExternalInterrupt, PsciCpuOn, PsciCpuOff, PsciCpuSuspend, PsciSystemOff, PsciSystemReset>;
+using Exit = TrapEvent::With<ExternalInterrupt, TimerLevel, PsciCpuOn, PsciCpuOff, PsciCpuSuspend,
+                             PsciSystemOff, PsciSystemReset>;
 
-// The one row the vCPU adds to the exit rules (arm.trap:rules; arm.smc has the PSCI rows).
+// The rows the vCPU adds to the exit rules (arm.trap:rules; arm.smc has the PSCI rows).
 template <>
 inline constexpr ExitRule kExitRule<ExternalInterrupt> = {"external-interrupt", Default::Resume};
+// Already answered inside run(); the hypervisor only passes the level on.
+template <>
+inline constexpr ExitRule kExitRule<TimerLevel> = {"timer-level", Default::Resume};
 
 // Every event run() can yield has its row: its name, and what the guest sees when the
 // hypervisor gives it no reply.

@@ -19,6 +19,7 @@ export import arm.smc;
 export import arm.percpu;
 export import arm.stage2;
 export import arm.gic;
+export import arm.timer;
 export import :context;
 export import :exits;
 export import :features;
@@ -69,8 +70,16 @@ struct VCpuConfig {
   // the guest's own EL1 vectors and the hypervisor cannot inject interrupts.
   bool route_interrupts_to_el2 = true;
   // Give the guest the EL1 physical timer (CNTP_*) as well as the virtual one
-  // (CNTHCTL_EL2.EL1PCEN). Off, CNTP_* accesses trap as system register exits.
+  // (CNTHCTL_EL2.EL1PCEN). Its registers are then neither trapped nor switched by
+  // load()/put(): for a single guest on a CPU only. Overrides emulate_physical_timer.
   bool physical_timer_passthrough = false;
+  // Emulate the EL1 physical timer per vCPU (see VCpu::answer_physical_timer_write()): its
+  // registers trap (CNTHCTL_EL2.EL1PCEN = 0) and are answered inside run(); a change of its
+  // output level comes out of run() as a TimerLevel event for INTID kPhysicalTimerIntid, and
+  // its expiry while loaded as the physical PPI kPhysicalTimerIntid (an ExternalInterrupt),
+  // which the hypervisor hands to sample_timer_lines(). Off (and no passthrough): CNTP_*
+  // accesses arrive as SysRegRead/SysRegWrite exits.
+  bool emulate_physical_timer = true;
   // Trap the guest's ID register reads (HCR_EL2.TID3) and answer them inside run() with
   // the features whose state the vCPU does not switch removed (SVE, SME, MTE, AMU, MPAM,
   // SPE, TRBE; see features.cppm). Off: the guest sees the hardware's ID registers.
@@ -141,6 +150,7 @@ class VCpu {
     // exist for load()/put() (Arm ARM D19.2, ID_AA64DFR0_EL1.BRPs and WRPs).
     debug_counts_ = arm::debug_register_counts(cpu.id_aa64dfr0);
     if (config.pmu == GuestPmu::Partitioned) configure_pmu(cpu);
+    emulate_physical_timer_ = config.emulate_physical_timer && !config.physical_timer_passthrough;
   }
   VCpu(const VCpu&) = delete;
   VCpu& operator=(const VCpu&) = delete;
@@ -207,6 +217,7 @@ class VCpu {
     const std::uint64_t cnthctl = read_sysreg<SysReg::CNTHCTL_EL2>();
     write_sysreg<SysReg::CNTHCTL_EL2>(config_.physical_timer_passthrough ? cnthctl | cnthctl::kEl1pcen
                                                                          : cnthctl & ~cnthctl::kEl1pcen);
+    if (emulate_physical_timer_) program_physical_timer();
     std::uint64_t mdcr = read_sysreg<SysReg::MDCR_EL2>() & ~(mdcr::kTdosa | mdcr::kTda);
     // No guest PMU: every PMU register traps, whatever the previous owner of the CPU left.
     if (pmu_counters_ == 0) mdcr |= mdcr::kTpm | mdcr::kTpmcr;
@@ -216,9 +227,16 @@ class VCpu {
     instruction_barrier();
     loaded_ = true;
   }
-  // Takes this vCPU's state off the physical CPU, so another vCPU can load().
+  // Takes this vCPU's state off the physical CPU, so another vCPU can load(). Both of its
+  // timers stop driving the CPU's timer PPIs (CNTV_CTL_EL0 and, when emulated, CNTP_CTL_EL0
+  // disabled once saved): while it is off the CPU its deadline is next_deadline(), and a
+  // physical PPI 27 the hypervisor left active for it (hardware-linked in its vGIC) is the
+  // hypervisor's to deactivate, or the next vCPU's timer interrupt stays blocked behind it.
   void put() noexcept {
     save_el1_context(el1_);
+    el1_.at<SysReg::CNTV_CTL_EL0>() &= cnt_ctl::kWritable;
+    write_sysreg<SysReg::CNTV_CTL_EL0>(0);
+    if (emulate_physical_timer_) write_sysreg<SysReg::CNTP_CTL_EL0>(0);
     // Breakpoints and watchpoints the guest never reached since load() are still only in
     // debug_. MDCR_EL2.TDA, whatever it is now, is set again by the next load() (EL2 code is
     // not affected by it: it traps EL1 and EL0 accesses only).
@@ -228,6 +246,7 @@ class VCpu {
     if (fpsimd_present_) save_fpsimd(fpsimd_);
     if (virtual_gic_) save_vgic(vgic_, list_registers_);
     if (pmu_counters_ != 0) put_pmu();
+    instruction_barrier();
     loaded_ = false;
   }
   bool loaded() const noexcept { return loaded_; }
@@ -347,6 +366,62 @@ class VCpu {
     }
   }
 
+  // ---- Timers (arm.timer) ----------------------------------------------------------------
+
+  // The guest's virtual timer: on the CPU while loaded (CNTV_CTL_EL0, CNTV_CVAL_EL0,
+  // CNTVOFF_EL2, used by the guest directly), in el1() otherwise.
+  GenericTimer virtual_timer() const noexcept {
+    if (loaded_)
+      return {read_sysreg<SysReg::CNTV_CTL_EL0>() & cnt_ctl::kWritable, read_sysreg<SysReg::CNTV_CVAL_EL0>(),
+              read_sysreg<SysReg::CNTVOFF_EL2>()};
+    return {el1_.at<SysReg::CNTV_CTL_EL0>() & cnt_ctl::kWritable, el1_.at<SysReg::CNTV_CVAL_EL0>(),
+            el1_.at<SysReg::CNTVOFF_EL2>()};
+  }
+  // The guest's emulated EL1 physical timer (VCpuConfig::emulate_physical_timer), kept here
+  // whether loaded or not. Change it only through the guest or between put() and load().
+  const GenericTimer& physical_timer() const noexcept { return physical_timer_; }
+  GenericTimer& physical_timer() noexcept { return physical_timer_; }
+  bool emulates_physical_timer() const noexcept { return emulate_physical_timer_; }
+
+  // Both timers' interrupt outputs now (Arm ARM D12: ENABLE && !IMASK && ISTATUS), for the
+  // hypervisor's vGIC level inputs kVirtualTimerIntid and kPhysicalTimerIntid. Call it where
+  // a level may have changed without a TimerLevel event: at the physical timer PPIs (27, 30)
+  // taken as ExternalInterrupt exits, at exits while a level was last seen high (the guest
+  // writes CNTV_* untrapped), before put(), and for a parked vCPU once next_deadline() has
+  // passed. It also re-arms the emulated physical timer's hardware copy (see
+  // program_physical_timer()), so a physical PPI 30 it raised drops before the hypervisor
+  // deactivates it.
+  TimerLines sample_timer_lines() noexcept {
+    const std::uint64_t now = read_sysreg<SysReg::CNTPCT_EL0>();
+    TimerLines lines{.virtual_timer = virtual_timer_output()};
+    if (emulate_physical_timer_) {
+      physical_line_ = physical_timer_.output(now);
+      if (loaded_) program_physical_timer();
+      lines.physical_timer = physical_line_;
+    }
+    return lines;
+  }
+
+  // The virtual timer's output alone: one MRS while loaded (the hardware's own ISTATUS, the
+  // comparison the guest's CNTV_CTL_EL0 reads show it), for a hypervisor that checks at every
+  // exit whether a level it saw high has dropped.
+  bool virtual_timer_output() const noexcept {
+    if (!loaded_) return virtual_timer().output(read_sysreg<SysReg::CNTPCT_EL0>());
+    const std::uint64_t ctl = read_sysreg<SysReg::CNTV_CTL_EL0>();
+    return (ctl & (cnt_ctl::kEnable | cnt_ctl::kImask | cnt_ctl::kIstatus)) ==
+           (cnt_ctl::kEnable | cnt_ctl::kIstatus);
+  }
+
+  // The earliest physical count (CNTPCT_EL0) at which one of this vCPU's timers asserts its
+  // interrupt without another register write: now if one already does, kNoDeadline if none
+  // is enabled and unmasked. The WFI event carries it (Wfx::deadline).
+  std::uint64_t next_deadline() const noexcept {
+    const std::uint64_t now = read_sysreg<SysReg::CNTPCT_EL0>();
+    std::uint64_t deadline = virtual_timer().deadline(now);
+    if (emulate_physical_timer_) deadline = earliest(deadline, physical_timer_.deadline(now));
+    return deadline;
+  }
+
   GuestRegisters& registers() noexcept { return regs_; }
   const GuestRegisters& registers() const noexcept { return regs_; }
   El1Context& el1() noexcept { return el1_; }
@@ -392,6 +467,8 @@ class VCpu {
       case Exit::index_for<SysRegRead>:
       case Exit::index_for<SysRegWrite>:
         return answer_system_register_internally();
+      case Exit::index_for<Wfx>:
+        return answer_wait_internally();
       default:
         return false;
     }
@@ -404,14 +481,114 @@ class VCpu {
   // loop keeps one test per exit type, so no other exit pays for these.
   [[gnu::noinline]] bool answer_system_register_internally() noexcept {
     if (auto* read = current_.get_if<SysRegRead>()) {
+      if (emulate_physical_timer_ && is_physical_timer_register(read->encoding))
+        return answer_physical_timer_read();
       if (config_.hide_unswitched_features && is_feature_id_register(read->encoding))
         return answer_id_register_read();
       if (is_debug_register(read->encoding)) return answer_debug_register_read();
       return pmu_counters_ == 0 && is_pmu_register(read->encoding) && answer_absent_pmu_access();
     }
     const SysRegEncoding encoding = current_.as<SysRegWrite>().encoding;
+    if (emulate_physical_timer_ && is_physical_timer_register(encoding)) return answer_physical_timer_write();
     if (is_debug_register(encoding)) return answer_debug_register_write();
     return pmu_counters_ == 0 && is_pmu_register(encoding) && answer_absent_pmu_access();
+  }
+
+  static constexpr bool is_physical_timer_register(SysRegEncoding encoding) noexcept {
+    return encoding == SysReg::CNTP_CTL_EL0 || encoding == SysReg::CNTP_CVAL_EL0 ||
+           encoding == SysReg::CNTP_TVAL_EL0;
+  }
+
+  // The EL1 physical timer, emulated (VCpuConfig::emulate_physical_timer). Its registers
+  // trap (CNTHCTL_EL2.EL1PCEN = 0, Arm ARM D19 "CNTHCTL_EL2") and are answered here from
+  // physical_timer_, against the physical count the guest reads untrapped (EL1PCTEN = 1:
+  // no offset, so the guest's view and the hardware's agree exactly).
+  //
+  // How its expiry is seen while the vCPU is loaded: the CPU's own EL1 physical timer holds
+  // a copy (program_physical_timer()). An EL2 host without VHE never uses that timer (its own
+  // are CNTHP_*, HypervisorTimer), so lending it costs nothing, needs no offset, and fires
+  // its PPI 30 at exactly the guest's deadline, as an ExternalInterrupt exit (HCR_EL2.IMO)
+  // even while the guest masks its interrupts. The alternatives were worse: the EL2 physical
+  // timer is the hypervisor's watchdog (HypervisorTimer, never armed by the library) and
+  // sharing it would mean merging two deadlines behind the hypervisor's back; the EL2
+  // virtual timer (CNTHV_*) exists only with FEAT_VHE. Off the CPU the copy is disabled
+  // (put()) and next_deadline() says when the timer asserts.
+  //
+  // The hardware copy is masked while the output is already known to be high (physical_line_)
+  // so that the level-sensitive PPI 30 does not fire again and again: its level lives in the
+  // vGIC from then on, and only a trapped write can lower it, which this code sees.
+  bool answer_physical_timer_read() noexcept {
+    SysRegRead& read = current_.as<SysRegRead>();
+    const std::uint64_t now = read_sysreg<SysReg::CNTPCT_EL0>();
+    if (read.encoding == SysReg::CNTP_CTL_EL0)
+      read.complete(physical_timer_.read_ctl(now));
+    else if (read.encoding == SysReg::CNTP_CVAL_EL0)
+      read.complete(physical_timer_.cval);
+    else
+      read.complete(physical_timer_.read_tval(now));
+    complete(regs_, read);
+    return true;
+  }
+  // A write: answered here; a change of the output level becomes a TimerLevel event (the
+  // write already completed), so the hypervisor's vGIC follows the line before the guest
+  // runs again: a guest that disables a timer that fired while it masked its interrupts
+  // never takes that interrupt, and one that sets a CVAL in the past takes it at once.
+  [[gnu::noinline]] bool answer_physical_timer_write() noexcept {
+    SysRegWrite& write = current_.as<SysRegWrite>();
+    const std::uint64_t now = read_sysreg<SysReg::CNTPCT_EL0>();
+    if (write.encoding == SysReg::CNTP_CTL_EL0)
+      physical_timer_.write_ctl(write.value);
+    else if (write.encoding == SysReg::CNTP_CVAL_EL0)
+      physical_timer_.cval = write.value;
+    else
+      physical_timer_.write_tval(write.value, now);
+    complete(regs_, write);
+    const bool line = physical_timer_.output(now);
+    const bool changed = line != physical_line_;
+    physical_line_ = line;
+    program_physical_timer();
+    if (!changed) return true;
+    current_.emplace<TimerLevel>() = TimerLevel{.intid = kPhysicalTimerIntid, .high = line};
+    return false;
+  }
+  // The CPU's EL1 physical timer as the copy of the guest's: the same CVAL and ENABLE, IMASK
+  // also set while physical_line_ is (see above). Only while loaded.
+  void program_physical_timer() noexcept {
+    std::uint64_t ctl = physical_timer_.ctl;
+    if (physical_line_) ctl |= cnt_ctl::kImask;
+    write_sysreg<SysReg::CNTP_CVAL_EL0>(physical_timer_.cval);
+    write_sysreg<SysReg::CNTP_CTL_EL0>(ctl);
+    instruction_barrier();
+  }
+
+  // A trapped WFI (HCR_EL2.TWI) with a virtual interrupt already pending in a list register
+  // completes at once: a pending interrupt is a WFI wake-up event whatever PSTATE.I, A and F
+  // say (Arm ARM D1 "Wait for Interrupt", "Wait for Interrupt wake-up events"). Otherwise the
+  // event goes to the hypervisor with the vCPU's next timer deadline (Wfx::deadline); an
+  // interrupt its vGIC holds but has not put into a list register yet is its to check
+  // (Vgic::has_work()). WFE is left to the hypervisor as before.
+  [[gnu::noinline]] bool answer_wait_internally() noexcept {
+    Wfx& wfx = current_.as<Wfx>();
+    if (!wfx.waits_for_interrupt()) return false;
+    if (virtual_interrupt_pending()) {
+      complete(regs_, wfx);
+      return true;
+    }
+    wfx.deadline = next_deadline();
+    // WFIT: the wait also ends once CNTVCT_EL0 reaches the timeout (Arm ARM C6 "WFIT"),
+    // the same comparison as a virtual timer's with that compare value.
+    if (wfx.has_timeout) {
+      const GenericTimer timeout{
+          .ctl = cnt_ctl::kEnable, .cval = wfx.timeout, .offset = virtual_timer().offset};
+      wfx.deadline = earliest(wfx.deadline, timeout.deadline(read_sysreg<SysReg::CNTPCT_EL0>()));
+    }
+    return false;
+  }
+  bool virtual_interrupt_pending() const noexcept {
+    if (!virtual_gic_) return false;
+    for (unsigned n = 0; n < list_registers_; ++n)
+      if ((read_list_register(n) >> ich_lr::kStateShift) & ich_lr::kStatePending) return true;
+    return false;
   }
 
   // The op0 == 0b10 accesses, out of line again: the call is the check's last step (a tail
@@ -627,7 +804,39 @@ class VCpu {
   smccc::NoFirmware firmware_;
 #endif
   bool loaded_ = false;
+  GenericTimer physical_timer_;  // the guest's EL1 physical timer, when emulated
+  bool physical_line_ = false;   // its output as last reported (TimerLevel, sample_timer_lines())
+  bool emulate_physical_timer_ = false;
   FrameStorage<512> frames_;
 };
+
+// For a hypervisor that parks vCPUs waiting in WFI (put() them, run others or nothing):
+// sleeps this physical CPU until the earliest timer deadline among `parked[0..count)` or
+// until another interrupt arrives, whichever comes first, and returns the parked vCPUs whose
+// timer output is high now (bit n = parked[n]): those became runnable by their timers. It
+// returns at once when one already is. The sleep is a WFI at EL2, which a pending interrupt
+// ends whatever PSTATE.I (Arm ARM D1 "Wait for Interrupt"); an interrupt other than the
+// timer's stays pending for the caller to acknowledge. The deadline is armed on the EL2
+// physical timer (HypervisorTimer::start_at), whose PPI 26 the caller has enabled at its GIC,
+// and disarmed before returning: a watchdog the caller keeps on it must be re-armed after.
+// It may return 0: a spurious wake, or another interrupt. Only the timers are considered;
+// interrupts waiting in a parked vCPU's vGIC are the caller's to check.
+inline std::uint32_t sleep_until_timer_deadline(VCpu* const* parked, unsigned count) noexcept {
+  const auto runnable = [&] {
+    std::uint32_t ready = 0;
+    for (unsigned n = 0; n < count && n < 32; ++n) {
+      const TimerLines lines = parked[n]->sample_timer_lines();
+      if (lines.virtual_timer || lines.physical_timer) ready |= 1u << n;
+    }
+    return ready;
+  };
+  if (const std::uint32_t ready = runnable(); ready != 0) return ready;
+  std::uint64_t deadline = kNoDeadline;
+  for (unsigned n = 0; n < count; ++n) deadline = earliest(deadline, parked[n]->next_deadline());
+  if (deadline != kNoDeadline) HypervisorTimer::start_at(deadline);
+  wait_for_interrupt();
+  if (deadline != kNoDeadline) HypervisorTimer::stop();
+  return runnable();
+}
 
 }  // namespace arm

@@ -1,6 +1,8 @@
 // Scenario: trapped MRS and MSR arrive as SysRegRead/SysRegWrite with the register's
 // encoding; WFI arrives as a Wfx exit; a trapped register the host does not handle gets
 // an undefined-instruction exception injected, which the guest's handler sees.
+// The EL1 physical timer is not emulated here (VCpuConfig::emulate_physical_timer = false),
+// so its registers are the trapped registers the host answers.
 #include "scenario.h"
 
 import arm.vcpu;
@@ -13,7 +15,8 @@ int main() {
   SCENARIO_CHECK(cpu.enable() == arm::EnableError::None);
   arm::VCpu vcpu{{.entry = reinterpret_cast<uint64_t>(traps_guest),
                   .stack = reinterpret_cast<uint64_t>(guest_stack + sizeof guest_stack),
-                  .trap_wfi = true}};
+                  .trap_wfi = true,
+                  .emulate_physical_timer = false}};
   vcpu.load();
   unsigned step = 0;
   for (arm::Exit& exit : vcpu.run()) {

@@ -795,3 +795,210 @@ TEST_CASE("a vCPU whose MDSCR_EL1.MDE is set gets its breakpoints and watchpoint
   set(arm::SysReg::MDCR_EL2, 0);
   set(arm::SysReg::ID_AA64DFR0_EL1, 0);
 }
+
+namespace {
+constexpr std::uint64_t kEnable = arm::cnt_ctl::kEnable;
+constexpr std::uint64_t kImask = arm::cnt_ctl::kImask;
+constexpr std::uint64_t kIstatus = arm::cnt_ctl::kIstatus;
+}  // namespace
+
+TEST_CASE("the EL1 physical timer is emulated inside run(): TVAL counts down, ISTATUS is computed") {
+  set(arm::SysReg::CNTPCT_EL0, 1000);
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  vcpu.load();
+  CHECK(hw(arm::SysReg::CNTP_CTL_EL0) == 0);  // the hardware copy: disabled, as the guest's
+  std::uint64_t tval = 0, ctl_before = 0, ctl_after = 0, tval_after = 0;
+  scripted::set_script({
+      msr(arm::SysReg::CNTP_TVAL_EL0, 1, 500),   // CVAL = 1500
+      msr(arm::SysReg::CNTP_CTL_EL0, 2, ~0ull),  // ENABLE, IMASK; ISTATUS and RES0 ignored
+      msr(arm::SysReg::CNTP_CTL_EL0, 2, kEnable),
+      mrs(arm::SysReg::CNTP_TVAL_EL0, 3),
+      [&](arm::GuestRegisters& regs) {
+        tval = regs.x[3];
+        return mrs(arm::SysReg::CNTP_CTL_EL0, 4)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        ctl_before = regs.x[4];
+        CHECK(hw(arm::SysReg::CNTP_CVAL_EL0) == 1500);  // the copy fires at the guest's deadline
+        CHECK(hw(arm::SysReg::CNTP_CTL_EL0) == kEnable);
+        set(arm::SysReg::CNTPCT_EL0, 1600);  // the deadline passes unseen
+        return mrs(arm::SysReg::CNTP_CTL_EL0, 5)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        ctl_after = regs.x[5];
+        return mrs(arm::SysReg::CNTP_TVAL_EL0, 6)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        tval_after = regs.x[6];
+        return hvc(1, 0)(regs);
+      },
+  });
+  run_until_hvc(vcpu, 1);
+  CHECK(tval == 500);
+  CHECK(ctl_before == kEnable);
+  CHECK(ctl_after == (kEnable | kIstatus));
+  CHECK(tval_after == 0xffff'ff9cull);  // -100 as 32 bits
+  CHECK(vcpu.physical_timer().cval == 1500);
+  CHECK(vcpu.next_deadline() == 1600);  // asserted now
+  vcpu.put();
+  CHECK(hw(arm::SysReg::CNTP_CTL_EL0) == 0);  // off the CPU: the copy cannot fire for another
+  set(arm::SysReg::CNTPCT_EL0, 0);
+}
+
+TEST_CASE(
+    "the physical timer's level: its expiry is sampled, a trapped write that lowers it is a TimerLevel "
+    "event") {
+  set(arm::SysReg::CNTPCT_EL0, 1000);
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  vcpu.load();
+  scripted::set_script({
+      msr(arm::SysReg::CNTP_CVAL_EL0, 1, 1200),
+      msr(arm::SysReg::CNTP_CTL_EL0, 2, kEnable),
+      [&](arm::GuestRegisters&) {
+        CHECK(vcpu.next_deadline() == 1200);
+        set(arm::SysReg::CNTPCT_EL0, 1300);  // the hardware copy's PPI 30 would fire now
+        return kIrq;
+      },
+      msr(arm::SysReg::CNTP_CTL_EL0, 3, 0),  // the guest disables its timer: the line drops
+      msr(arm::SysReg::CNTP_CVAL_EL0, 4, 100),
+      msr(arm::SysReg::CNTP_CTL_EL0, 5, kEnable),  // a CVAL in the past: it rises at once
+      hvc(1, 0),
+  });
+  int step = 0;
+  for (arm::Exit& exit : vcpu.run()) {
+    ++step;
+    if (step == 1) {
+      REQUIRE(exit.is<arm::ExternalInterrupt>());
+      const arm::TimerLines lines = vcpu.sample_timer_lines();
+      CHECK(lines.physical_timer);
+      CHECK_FALSE(lines.virtual_timer);
+      // The copy is masked while the level is known high: the PPI does not fire again.
+      CHECK(hw(arm::SysReg::CNTP_CTL_EL0) == (kEnable | kImask));
+    } else if (step == 2) {
+      auto* level = exit.get_if<arm::TimerLevel>();
+      REQUIRE(level != nullptr);
+      CHECK(level->intid == arm::kPhysicalTimerIntid);
+      CHECK_FALSE(level->high);
+      CHECK(hw(arm::SysReg::CNTP_CTL_EL0) == 0);
+    } else if (step == 3) {
+      auto* level = exit.get_if<arm::TimerLevel>();
+      REQUIRE(level != nullptr);
+      CHECK(level->high);
+      CHECK(vcpu.registers().pc == 0x1000 + 5 * 4);  // every write completed (the IRQ moves nothing)
+    } else {
+      CHECK(exit.is<arm::Hypercall>());
+      break;
+    }
+  }
+  CHECK(step == 4);
+  vcpu.put();
+  set(arm::SysReg::CNTPCT_EL0, 0);
+}
+
+TEST_CASE("the virtual timer's output and deadline come from CNTV_* on the CPU and from el1() off it") {
+  set(arm::SysReg::CNTPCT_EL0, 5000);
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  vcpu.el1().at<arm::SysReg::CNTVOFF_EL2>() = 4000;
+  vcpu.el1().at<arm::SysReg::CNTV_CVAL_EL0>() = 1500;
+  vcpu.el1().at<arm::SysReg::CNTV_CTL_EL0>() = kEnable;
+  CHECK(vcpu.next_deadline() == 5500);  // virtual count 1000
+  CHECK_FALSE(vcpu.virtual_timer_output());
+  vcpu.load();
+  set(arm::SysReg::CNTV_CTL_EL0, kEnable | kIstatus);  // the hardware's comparison met
+  CHECK(vcpu.virtual_timer_output());
+  CHECK(vcpu.sample_timer_lines().virtual_timer);
+  vcpu.put();
+  CHECK(hw(arm::SysReg::CNTV_CTL_EL0) == 0);  // cannot interrupt the next vCPU
+  CHECK(vcpu.el1().at<arm::SysReg::CNTV_CTL_EL0>() == kEnable);
+  set(arm::SysReg::CNTPCT_EL0, 0);
+}
+
+TEST_CASE(
+    "a trapped WFI with a virtual interrupt pending completes inside run(); without, it carries the "
+    "deadline") {
+  set(arm::SysReg::ICH_VTR_EL2, 3);                          // four list registers
+  set(arm::SysReg::ID_AA64PFR0_EL1, 0x1111 | (1ull << 24));  // GIC system registers
+  set(arm::SysReg::CNTPCT_EL0, 1000);
+  arm::VCpu vcpu{{.entry = 0x1000, .trap_wfi = true}};
+  vcpu.load();
+  const auto wfi = [](arm::GuestRegisters&) {
+    set(arm::SysReg::ESR_EL2, arm::Esr::make(arm::ExceptionClass::WfiWfe, true, 0).value());
+    return kSync;
+  };
+  scripted::set_script({
+      msr(arm::SysReg::CNTP_CVAL_EL0, 1, 1700),
+      msr(arm::SysReg::CNTP_CTL_EL0, 2, kEnable),
+      wfi,
+      wfi,
+      hvc(1, 0),
+  });
+  int step = 0;
+  for (arm::Exit& exit : vcpu.run()) {
+    ++step;
+    if (step == 1) {
+      auto* wait = exit.get_if<arm::Wfx>();
+      REQUIRE(wait != nullptr);
+      CHECK(wait->deadline == 1700);
+      if (vcpu.inject_interrupt({.intid = 40})) continue;  // pending: the next WFI does not block
+      break;
+    }
+    CHECK(exit.is<arm::Hypercall>());
+    break;
+  }
+  CHECK(step == 2);
+  vcpu.put();
+  for (auto reg : {arm::SysReg::ICH_LR0_EL2, arm::SysReg::CNTPCT_EL0, arm::SysReg::ID_AA64PFR0_EL1})
+    set(reg, 0);
+}
+
+TEST_CASE("sleep_until_timer_deadline() arms the hypervisor timer at the earliest parked deadline") {
+  set(arm::SysReg::CNTPCT_EL0, 1000);
+  arm::VCpu early{{.entry = 0x1000}};
+  arm::VCpu late{{.entry = 0x2000}};
+  early.physical_timer() = {.ctl = kEnable, .cval = 1500};
+  late.el1().at<arm::SysReg::CNTV_CVAL_EL0>() = 3000;
+  late.el1().at<arm::SysReg::CNTV_CTL_EL0>() = kEnable;
+  arm::VCpu* parked[] = {&early, &late};
+  CHECK(arm::sleep_until_timer_deadline(parked, 2) == 0);  // the host's WFI returns at once
+  CHECK(hw(arm::SysReg::CNTHP_CVAL_EL2) == 1500);
+  CHECK(hw(arm::SysReg::CNTHP_CTL_EL2) == 0);  // disarmed again
+  set(arm::SysReg::CNTPCT_EL0, 3000);          // both deadlines passed: both runnable, no sleep
+  set(arm::SysReg::CNTHP_CVAL_EL2, 0);
+  CHECK(arm::sleep_until_timer_deadline(parked, 2) == 0b11);
+  CHECK(hw(arm::SysReg::CNTHP_CVAL_EL2) == 0);
+  set(arm::SysReg::CNTPCT_EL0, 0);
+}
+
+TEST_CASE("a trapped WFIT's deadline is the earlier of its timeout and the vCPU's timers") {
+  set(arm::SysReg::CNTPCT_EL0, 10'000);
+  arm::VCpu vcpu{{.entry = 0x1000, .trap_wfi = true}};
+  vcpu.el1().at<arm::SysReg::CNTVOFF_EL2>() = 4000;  // virtual count 6000
+  vcpu.load();
+  set(arm::SysReg::CNTVOFF_EL2, 4000);
+  const auto wfit = [](std::uint64_t timeout) {
+    return [=](arm::GuestRegisters& regs) {
+      regs.x[3] = timeout;
+      // ISS: TI = 0b10 (WFIT), RV = 1, RN = 3 (Arm ARM, ESR_EL2 ISS for WF* instructions).
+      set(arm::SysReg::ESR_EL2,
+          arm::Esr::make(arm::ExceptionClass::WfiWfe, true, 0b10 | 1u << 2 | 3u << 5).value());
+      return kSync;
+    };
+  };
+  scripted::set_script({wfit(6500), msr(arm::SysReg::CNTP_CVAL_EL0, 1, 10'200),
+                        msr(arm::SysReg::CNTP_CTL_EL0, 2, kEnable), wfit(6500), hvc(1, 0)});
+  std::uint64_t deadlines[2] = {};
+  unsigned waits = 0;
+  for (arm::Exit& exit : vcpu.run()) {
+    if (auto* wait = exit.get_if<arm::Wfx>()) {
+      deadlines[waits++] = wait->deadline;
+      continue;
+    }
+    CHECK(exit.is<arm::Hypercall>());
+    break;
+  }
+  REQUIRE(waits == 2);
+  CHECK(deadlines[0] == 10'500);  // virtual 6500 = physical 10500; no timer armed
+  CHECK(deadlines[1] == 10'200);  // the physical timer comes first
+  vcpu.put();
+  for (auto reg : {arm::SysReg::CNTPCT_EL0, arm::SysReg::CNTVOFF_EL2}) set(reg, 0);
+}
