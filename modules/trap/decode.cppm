@@ -248,13 +248,15 @@ template <class Out>
   }
 }
 
-// What decode_into() does not build inline: the fault address registers are read here,
-// and the MMIO exits, the frequent ones, are told apart first.
+// What decode_into() does not build inline: WF* first (no fault addresses), then the fault
+// address registers are read, and the MMIO exits, the frequent ones, are told apart first.
 template <class Out, class ReadAddresses>
 [[gnu::noinline]] void emplace_out_of_line(Out& out, std::uint64_t esr_value, const GuestRegisters& regs,
                                            ReadAddresses& read_addresses) noexcept {
+  const Esr esr{esr_value};
+  if (esr.ec() == ExceptionClass::WfiWfe && !from_aarch32(regs)) return emplace_wfx(out, esr, regs);
   const Syndrome syndrome = read_addresses(esr_value);
-  if (Esr{esr_value}.ec() == ExceptionClass::DataAbortLower && !from_aarch32(regs))
+  if (esr.ec() == ExceptionClass::DataAbortLower && !from_aarch32(regs))
     return emplace_data_abort_from_aarch64(out, syndrome, regs);
   emplace_rare(out, syndrome, regs);
 }
@@ -262,12 +264,13 @@ template <class Out, class ReadAddresses>
 }  // namespace detail
 
 // The decoder: ESR_EL2 and the guest's registers in, the event built in `out`. `Out` is
-// TrapEvent or any OneOf that extends it (the vCPU's Exit). The frequent classes without
-// fault addresses (calls, system register accesses, WF*) are built here, inline in the
-// caller's exit loop; data aborts (MMIO) and the rest out of line, which alone calls
-// `read_addresses(esr)` for the Syndrome with FAR_EL2 and HPFAR_EL2. Each layer was measured
-// (./hv bench): a data abort case in this switch costs an HVC round trip 14 instructions
-// of register pressure; a big switch in front of the MMIO path costs it 13.
+// TrapEvent or any OneOf that extends it (the vCPU's Exit). The calls and system register
+// accesses are built here, inline in the caller's exit loop; WF*, data aborts (MMIO) and
+// the rest out of line, which alone calls `read_addresses(esr)` for the Syndrome with
+// FAR_EL2 and HPFAR_EL2. Each layer was measured (exit_bench, -icount shift=0): every case
+// in this switch holds its constants in registers across the whole exit loop, so a data
+// abort case costs an HVC round trip 14 instructions and the WF* case 7 (a WFI pays 20 for
+// being out of line); a big switch in front of the MMIO path costs it 13.
 template <class Out, class ReadAddresses>
 void decode_into(Out& out, std::uint64_t esr_value, const GuestRegisters& regs,
                  ReadAddresses&& read_addresses) noexcept {
@@ -280,8 +283,6 @@ void decode_into(Out& out, std::uint64_t esr_value, const GuestRegisters& regs,
         return detail::emplace_call<SecureMonitorCall>(out, esr, regs);
       case ExceptionClass::SysReg64:
         return detail::emplace_sysreg(out, esr, regs);
-      case ExceptionClass::WfiWfe:
-        return detail::emplace_wfx(out, esr, regs);
       default:
         break;
     }

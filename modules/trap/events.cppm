@@ -89,11 +89,13 @@ struct Wfx {
   std::uint8_t timeout_register = 0;
   std::uint64_t timeout = 0;
   std::uint8_t instruction_length = 4;
-  // Filled in by arm.vcpu for WFI and WFIT (VCpu::next_deadline()): the physical count
-  // (CNTPCT_EL0) at which one of the vCPU's timers asserts its interrupt or, for a WFIT,
-  // its timeout passes, whichever is first; ~0 for none. A hypervisor that parks the vCPU
-  // wakes it then at the latest.
-  std::uint64_t deadline = ~0ull;
+  // Filled in by arm.vcpu before the event reaches the hypervisor (VCpu::next_deadline()):
+  // for WFI and WFIT the physical count (CNTPCT_EL0) at which one of the vCPU's timers
+  // asserts its interrupt or, for a WFIT, its timeout passes, whichever is first; ~0 for
+  // none (and for WFE). A hypervisor that parks the vCPU wakes it then at the latest. The
+  // decoder leaves it 0: a constant it would otherwise store costs every exit a register
+  // (measured, HVC round trip).
+  std::uint64_t deadline = 0;
 
   constexpr bool waits_for_interrupt() const noexcept {
     return kind == WfxKind::Wfi || kind == WfxKind::Wfit;

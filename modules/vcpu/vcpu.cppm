@@ -569,7 +569,10 @@ class VCpu {
   // (Vgic::has_work()). WFE is left to the hypervisor as before.
   [[gnu::noinline]] bool answer_wait_internally() noexcept {
     Wfx& wfx = current_.as<Wfx>();
-    if (!wfx.waits_for_interrupt()) return false;
+    if (!wfx.waits_for_interrupt()) {
+      wfx.deadline = kNoDeadline;  // a WFE waits for an event, not a timer
+      return false;
+    }
     if (virtual_interrupt_pending()) {
       complete(regs_, wfx);
       return true;
