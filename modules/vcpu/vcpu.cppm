@@ -10,6 +10,21 @@
 // (asm/world_switch.S), decodes the exit with arm.trap and yields it as a typed event.
 // Advancing the loop applies the hypervisor's answer and re-enters the guest. Inside a
 // hypervisor's own coroutine, `arm::Exit& exit = co_await vcpu.next_exit();` does the same.
+//
+// The life of one exit, in the order the code runs:
+//   1. asm/vectors.S        the lower-EL vector saves x0/x1 and jumps with an ARM_EXIT_* code
+//   2. asm/world_switch.S   arm_guest_exit saves the guest's x0-x30, ELR, SPSR into
+//                           GuestRegisters, restores the host's, returns the code
+//   3. vcpu.cppm            enter_until_exit() -> classify(): ESR_EL2 (FAR/HPFAR if needed)
+//   4. trap/decode.cppm     decode_into() builds the event in place in current_ (the Exit)
+//   5. vcpu.cppm            answered_internally(): arm.smc calls and the registers the vCPU
+//                           answers itself re-enter at once, with no event
+//   6. runtime/generator.cppm  run() yields the Exit& to the hypervisor's loop
+//   7. the hypervisor       event.complete(...), reject() or retry(): its Reply
+//   8. trap/rules.cppm      complete_exit() -> finish(): the reply, or the event's row of
+//                           kExitRule; trap/completion.cppm writes registers and steps the
+//                           PC, trap/inject.cppm builds an exception for the guest's EL1
+//   9. back to 2 through arm_enter_guest
 module;
 #include <arm/runtime/std_support.h>
 export module arm.vcpu;
