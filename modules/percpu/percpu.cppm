@@ -16,14 +16,10 @@ export namespace arm {
 
 // HCR_EL2 fields (Arm ARM D19.2, "HCR_EL2").
 namespace hcr {
-inline constexpr std::uint64_t kVm = 1ull << 0;    // stage 2 translation on
-inline constexpr std::uint64_t kSwio = 1ull << 1;  // set/way invalidate as clean+invalidate
-inline constexpr std::uint64_t kFmo = 1ull << 3;   // physical FIQ to EL2, virtual FIQ on
-inline constexpr std::uint64_t kImo = 1ull << 4;   // physical IRQ to EL2, virtual IRQ on
-inline constexpr std::uint64_t kAmo = 1ull << 5;   // SError to EL2, virtual SError on
-inline constexpr std::uint64_t kVf = 1ull << 6;
-inline constexpr std::uint64_t kVi = 1ull << 7;
-inline constexpr std::uint64_t kVse = 1ull << 8;
+inline constexpr std::uint64_t kVm = 1ull << 0;         // stage 2 translation on
+inline constexpr std::uint64_t kFmo = 1ull << 3;        // physical FIQ to EL2, virtual FIQ on
+inline constexpr std::uint64_t kImo = 1ull << 4;        // physical IRQ to EL2, virtual IRQ on
+inline constexpr std::uint64_t kAmo = 1ull << 5;        // SError to EL2, virtual SError on
 inline constexpr std::uint64_t kFb = 1ull << 9;         // broadcast TLB/cache maintenance
 inline constexpr std::uint64_t kBsuInner = 1ull << 10;  // BSU = 0b01: inner shareable
 inline constexpr std::uint64_t kTwi = 1ull << 13;       // trap WFI
@@ -31,12 +27,9 @@ inline constexpr std::uint64_t kTwe = 1ull << 14;       // trap WFE
 inline constexpr std::uint64_t kTid3 = 1ull << 18;      // trap ID group 3
 inline constexpr std::uint64_t kTsc = 1ull << 19;       // trap SMC
 inline constexpr std::uint64_t kTidcp = 1ull << 20;     // trap implementation defined sysregs
-inline constexpr std::uint64_t kTacr = 1ull << 21;      // trap ACTLR_EL1
-inline constexpr std::uint64_t kTsw = 1ull << 22;       // trap set/way cache maintenance
-inline constexpr std::uint64_t kTvm = 1ull << 26;
+inline constexpr std::uint64_t kTacr = 1ull << 21;      // trap ACTLR_EL1 (answered by arm.vcpu)
 inline constexpr std::uint64_t kTge = 1ull << 27;
-inline constexpr std::uint64_t kRw = 1ull << 31;  // EL1 is AArch64
-inline constexpr std::uint64_t kE2h = 1ull << 34;
+inline constexpr std::uint64_t kRw = 1ull << 31;   // EL1 is AArch64
 inline constexpr std::uint64_t kApk = 1ull << 40;  // don't trap pointer authentication keys
 inline constexpr std::uint64_t kApi = 1ull << 41;  // don't trap pointer authentication instructions
 }  // namespace hcr
@@ -174,9 +167,12 @@ inline HardwareFeatures probe() noexcept {
 // EL2 (and virtual ones are enabled); maintenance broadcast inner shareable; accesses to
 // IMPLEMENTATION DEFINED system registers (op0 = 3, CRn = 11 or 15) trap (TIDCP), since
 // what they control is unknown to the hypervisor and may reach beyond the guest. They
-// arrive as SysRegRead/SysRegWrite exits and default to UNDEF.
+// arrive as SysRegRead/SysRegWrite exits and default to UNDEF. ACTLR_EL1 traps too (TACR,
+// as under KVM): its bits are IMPLEMENTATION DEFINED controls of the physical CPU (errata
+// workarounds, prefetchers); arm.vcpu answers it as a register the guest reads and cannot
+// change.
 inline constexpr std::uint64_t kGuestHcrBase =
-    hcr::kRw | hcr::kImo | hcr::kFmo | hcr::kAmo | hcr::kFb | hcr::kBsuInner | hcr::kTidcp;
+    hcr::kRw | hcr::kImo | hcr::kFmo | hcr::kAmo | hcr::kFb | hcr::kBsuInner | hcr::kTidcp | hcr::kTacr;
 // With FEAT_PAuth, pointer authentication is not trapped either: its keys are EL1 state
 // the guest owns. Without it APK and API are RES0 and stay 0 (the guest fuzzer found them
 // set on a CPU without PAuth, where HCR_EL2 read back differently from what was written).

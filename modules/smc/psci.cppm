@@ -6,10 +6,10 @@
 // VM off or resetting it) becomes a typed event that the hypervisor completes with a
 // PSCI return code.
 //
-// The VM's vCPUs are a table the hypervisor owns and keeps current (psci::Vcpu: MPIDR and
-// power state). It is the list of valid CPU_ON targets and the answer to AFFINITY_INFO,
-// which therefore never needs an event: the hypervisor updates the table when it starts
-// or stops a vCPU (ON_PENDING while a started vCPU has not run yet, ON, OFF).
+// The VM's vCPUs are a table the hypervisor owns and keeps current (psci::AffinityEntry:
+// MPIDR and power state). It is the list of valid CPU_ON targets and the answer to
+// AFFINITY_INFO, which therefore never needs an event: the hypervisor updates the table
+// when it starts or stops a vCPU (ON_PENDING while a started vCPU has not run yet, ON, OFF).
 module;
 #include <arm/runtime/std_support.h>
 export module arm.smc:psci;
@@ -123,8 +123,8 @@ inline constexpr std::uint32_t kExtendedPowerdown = 1u << 30;
 inline constexpr std::uint32_t kResetTypeVendor = 1u << 31;
 inline constexpr std::uint32_t kSystemWarmReset = 0;
 
-// One vCPU of the VM, in the hypervisor's table.
-struct Vcpu {
+// One vCPU of the VM, in the hypervisor's table (a PSCI affinity instance at level 0).
+struct AffinityEntry {
   std::uint64_t mpidr = 0;  // what the vCPU reads in MPIDR_EL1; only the affinity fields count
   AffinityState state = AffinityState::Off;
 };
@@ -141,7 +141,7 @@ struct Policy {
   // other call (firmware allow-list, hypervisor calls, or NOT_SUPPORTED).
   bool emulate = true;
   // The VM's vCPUs. Empty: every CPU_ON and AFFINITY_INFO gets INVALID_PARAMETERS.
-  smccc::Table<Vcpu> vcpus;
+  smccc::Table<AffinityEntry> vcpus;
   // Entry points (CPU_ON, powerdown CPU_SUSPEND) are guest physical addresses: they must be
   // below 2^address_bits (the VM's IPA size) ...
   unsigned address_bits = 48;
@@ -355,7 +355,7 @@ constexpr std::int64_t affinity_info(std::uint64_t target_affinity, std::uint32_
   const std::uint64_t mask = affinity_mask_from(static_cast<unsigned>(lowest_level));
   bool found = false;
   bool pending = false;
-  for (const Vcpu& vcpu : policy.vcpus) {
+  for (const AffinityEntry& vcpu : policy.vcpus) {
     if ((vcpu.mpidr & mask) != (target_affinity & mask)) continue;
     found = true;
     if (vcpu.state == AffinityState::On) return static_cast<std::int64_t>(AffinityState::On);

@@ -143,6 +143,7 @@ class VCpu {
     regs_.pstate = kPstateEl1h | kPstateDaifMasked;
     regs_.x[0] = config.argument;
     el1_.at<SysReg::SCTLR_EL1>() = kSctlrEl1Res1;
+    el1_.at<SysReg::ACTLR_EL1>() = read_sysreg<SysReg::ACTLR_EL1>();  // the host's: see TACR
     el1_.at<SysReg::SP_EL1>() = config.stack;
     el1_.at<SysReg::VMPIDR_EL2>() = config.mpidr;
     // What this CPU has decides what load()/put() may touch: ICH_* registers exist only
@@ -501,12 +502,29 @@ class VCpu {
       if (config_.hide_unswitched_features && is_feature_id_register(read->encoding))
         return answer_id_register_read();
       if (is_debug_register(read->encoding)) return answer_debug_register_read();
-      return pmu_counters_ == 0 && is_pmu_register(read->encoding) && answer_absent_pmu_access();
+      if (pmu_counters_ == 0 && is_pmu_register(read->encoding)) return answer_absent_pmu_access();
+      return read->encoding == SysReg::ACTLR_EL1 && answer_auxiliary_control_read();
     }
     const SysRegEncoding encoding = current_.as<SysRegWrite>().encoding;
     if (emulate_physical_timer_ && is_physical_timer_register(encoding)) return answer_physical_timer_write();
     if (is_debug_register(encoding)) return answer_debug_register_write();
-    return pmu_counters_ == 0 && is_pmu_register(encoding) && answer_absent_pmu_access();
+    if (pmu_counters_ == 0 && is_pmu_register(encoding)) return answer_absent_pmu_access();
+    return encoding == SysReg::ACTLR_EL1 && answer_auxiliary_control_write();
+  }
+
+  // ACTLR_EL1, trapped by HCR_EL2.TACR (kGuestHcrBase): reads give this vCPU's value (the
+  // host's at construction, moved by load()/put()); writes are ignored, since every bit is
+  // an IMPLEMENTATION DEFINED control of the physical CPU (Arm ARM D19.2, ACTLR_EL1) that a
+  // guest must not change (KVM answers it the same way).
+  bool answer_auxiliary_control_read() noexcept {
+    SysRegRead& read = current_.as<SysRegRead>();
+    read.complete(read_guest_sysreg<SysReg::ACTLR_EL1>());
+    complete(regs_, read);
+    return true;
+  }
+  bool answer_auxiliary_control_write() noexcept {
+    complete(regs_, current_.as<SysRegWrite>());
+    return true;
   }
 
   static constexpr bool is_physical_timer_register(SysRegEncoding encoding) noexcept {

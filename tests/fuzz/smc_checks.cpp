@@ -123,7 +123,7 @@ arm::GuestRegisters direct_call_registers(const Input& in, const arm::GuestRegis
 // and never copied: the policy's tables are views of the arrays here.
 struct CallSetup {
   GuestCallPolicy policy;
-  psci::Vcpu vcpus[4];
+  psci::AffinityEntry vcpus[4];
   psci::AddressRange memory[2];
   FunctionIdRange allowed[3];
   FunctionIdRange claimed[1];
@@ -281,7 +281,7 @@ constexpr std::int64_t code(psci::Status status) { return static_cast<std::int64
 void check_cpu_on(const GuestCall& call, const psci::Policy& policy, CallOutcome& outcome) {
   const std::uint64_t target = argument(call, 1), entry = argument(call, 2);
   bool known = false, all_off = true, any_on = false, any_pending = false;
-  for (const psci::Vcpu& vcpu : policy.vcpus) {
+  for (const psci::AffinityEntry& vcpu : policy.vcpus) {
     if ((vcpu.mpidr & psci::kAffinityMask) != target) continue;
     known = true;
     all_off = all_off && vcpu.state == psci::AffinityState::Off;
@@ -291,7 +291,7 @@ void check_cpu_on(const GuestCall& call, const psci::Policy& policy, CallOutcome
   const bool entry_ok = entry_point_allowed(entry, policy);
   if (const auto* on = outcome.get_if<arm::PsciCpuOn>()) {
     FUZZ_CHECK(known && entry_ok && on->target < policy.vcpus.size());
-    const psci::Vcpu& vcpu = policy.vcpus[on->target];
+    const psci::AffinityEntry& vcpu = policy.vcpus[on->target];
     FUZZ_CHECK((vcpu.mpidr & psci::kAffinityMask) == target && vcpu.state == psci::AffinityState::Off);
     FUZZ_CHECK(on->target_mpidr == target && on->entry == entry && on->context_id == argument(call, 3));
     FUZZ_CHECK(on->reply == arm::Reply::None);

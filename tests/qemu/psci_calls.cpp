@@ -24,7 +24,7 @@ enum class Step { Resume, Pass, Fail };
   } while (0)
 
 struct Host {
-  arm::psci::Vcpu vcpus[2] = {{0, arm::psci::AffinityState::On}, {1, arm::psci::AffinityState::Off}};
+  arm::psci::AffinityEntry vcpus[2] = {{0, arm::psci::AffinityState::On}, {1, arm::psci::AffinityState::Off}};
   arm::psci::AddressRange ram[1] = {{0x4000'0000, 256ull << 20}};
   arm::smccc::GuestCallPolicy policy;
   bool reported_pass = false;

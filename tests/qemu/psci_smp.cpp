@@ -11,8 +11,8 @@ extern "C" char arm_el2_secondary_entry[];
 SCENARIO_GUEST_STACK(guest_stack);
 
 namespace {
-arm::psci::Vcpu vcpus[2] = {{.mpidr = 0, .state = arm::psci::AffinityState::On},
-                            {.mpidr = 1, .state = arm::psci::AffinityState::Off}};
+arm::psci::AffinityEntry vcpus[2] = {{.mpidr = 0, .state = arm::psci::AffinityState::On},
+                                     {.mpidr = 1, .state = arm::psci::AffinityState::Off}};
 arm::smccc::GuestCallPolicy policy;
 uint64_t secondary_entry = 0;
 uint64_t secondary_context = 0;

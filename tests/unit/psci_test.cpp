@@ -26,7 +26,7 @@ constexpr std::uint64_t kEntry = 0x4008'0000;
 // A VM of four vCPUs in two clusters: 0.0 (on, the caller), 0.1 (off), 1.0 (starting),
 // 1.1 (off). MPIDR bit 31 (RES1) is set as the hardware reports it.
 struct Vm {
-  Vcpu vcpus[4] = {
+  AffinityEntry vcpus[4] = {
       {0x8000'0000, AffinityState::On},
       {0x8000'0001, AffinityState::Off},
       {0x8000'0100, AffinityState::OnPending},
@@ -165,7 +165,7 @@ TEST_CASE("CPU_ON with bits outside the affinity fields is INVALID_PARAMETERS, e
 }
 
 TEST_CASE("CPU_ON reaches an Aff3 target only through the SMC64 id") {
-  Vcpu vcpus[] = {{0x0, AffinityState::On}, {0x1'0000'0000, AffinityState::Off}};
+  AffinityEntry vcpus[] = {{0x0, AffinityState::On}, {0x1'0000'0000, AffinityState::Off}};
   GuestCallPolicy policy;
   policy.psci.vcpus = vcpus;
   auto wide = dispatch(hvc(kCpuOn64, 0x1'0000'0000, kEntry), policy);

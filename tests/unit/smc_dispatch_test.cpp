@@ -149,7 +149,7 @@ TEST_CASE("NotHandled leaves the call unanswered for the hypervisor") {
 }
 
 TEST_CASE("a PSCI event completed by the hypervisor answers the trapped SMC, and the PC moves past it") {
-  arm::psci::Vcpu vcpus[] = {{0, arm::psci::AffinityState::On}, {1, arm::psci::AffinityState::Off}};
+  arm::psci::AffinityEntry vcpus[] = {{0, arm::psci::AffinityState::On}, {1, arm::psci::AffinityState::Off}};
   GuestCallPolicy policy;
   policy.psci.vcpus = vcpus;
   arm::GuestRegisters regs;

@@ -93,7 +93,7 @@ constexpr std::uint64_t kPsciSystemOff = 0x8400'0008;
 }  // namespace
 
 TEST_CASE("with a call policy, PSCI queries are answered inside run() and decisions arrive as typed events") {
-  arm::psci::Vcpu vcpus[2] = {{.mpidr = 0}, {.mpidr = 1}};
+  arm::psci::AffinityEntry vcpus[2] = {{.mpidr = 0}, {.mpidr = 1}};
   arm::smccc::GuestCallPolicy policy;
   policy.psci.vcpus = {vcpus, 2};
   arm::VCpu vcpu{{.entry = 0x4000'0000, .calls = &policy}};
@@ -133,7 +133,7 @@ TEST_CASE("with a call policy, PSCI queries are answered inside run() and decisi
 }
 
 TEST_CASE("a PSCI decision the hypervisor leaves unanswered returns NOT_SUPPORTED") {
-  arm::psci::Vcpu vcpus[2] = {{.mpidr = 0}, {.mpidr = 1}};
+  arm::psci::AffinityEntry vcpus[2] = {{.mpidr = 0}, {.mpidr = 1}};
   arm::smccc::GuestCallPolicy policy;
   policy.psci.vcpus = {vcpus, 2};
   arm::VCpu vcpu{{.entry = 0x1000, .calls = &policy}};
@@ -1001,4 +1001,29 @@ TEST_CASE("a trapped WFIT's deadline is the earlier of its timeout and the vCPU'
   CHECK(deadlines[1] == 10'200);  // the physical timer comes first
   vcpu.put();
   for (auto reg : {arm::SysReg::CNTPCT_EL0, arm::SysReg::CNTVOFF_EL2}) set(reg, 0);
+}
+
+TEST_CASE("ACTLR_EL1 traps (HCR_EL2.TACR): the guest reads the host's value and cannot change it") {
+  set(arm::SysReg::ACTLR_EL1, 0x1234);  // the host's, before the vCPU exists
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  CHECK((vcpu.hcr() & arm::hcr::kTacr) != 0);
+  vcpu.load();
+  std::uint64_t before = 0, after = 0;
+  scripted::set_script({
+      mrs(arm::SysReg::ACTLR_EL1, 2),
+      [&](arm::GuestRegisters& regs) {
+        before = regs.x[2];
+        return msr(arm::SysReg::ACTLR_EL1, 3, ~std::uint64_t{0})(regs);
+      },
+      mrs(arm::SysReg::ACTLR_EL1, 4),
+      [&](arm::GuestRegisters& regs) {
+        after = regs.x[4];
+        return hvc(1, 0)(regs);
+      },
+  });
+  run_until_hvc(vcpu, 1);  // both accesses answered inside run(): no exit before the HVC
+  CHECK(before == 0x1234);
+  CHECK(after == 0x1234);
+  CHECK(hw(arm::SysReg::ACTLR_EL1) == 0x1234);
+  vcpu.put();
 }

@@ -132,8 +132,8 @@ struct Statistics {
 // The VM's SMCCC policies; each program gets one at random. PSCI emulated for a VM with
 // two vCPUs; PSCI left to the firmware through an allow-list of harmless queries; or no
 // policy, every call reaching the hypervisor.
-arm::psci::Vcpu psci_vcpus[] = {{.mpidr = 0, .state = arm::psci::AffinityState::On},
-                                {.mpidr = 1, .state = arm::psci::AffinityState::Off}};
+arm::psci::AffinityEntry psci_vcpus[] = {{.mpidr = 0, .state = arm::psci::AffinityState::On},
+                                         {.mpidr = 1, .state = arm::psci::AffinityState::Off}};
 constexpr arm::psci::AddressRange kGuestMemory[] = {{kGuestBase, kGuestRamSize}};
 constexpr arm::smccc::FunctionIdRange kHarmlessFirmwareCalls[] = {
     {arm::psci::kPsciVersion, arm::psci::kPsciVersion},
