@@ -42,10 +42,11 @@ arm_el2_vectors:
     guest_exit_entry 9, ARM_EXIT_IRQ
     guest_exit_entry 10, ARM_EXIT_FIQ
     guest_exit_entry 11, ARM_EXIT_SERROR
-    guest_exit_entry 12, (ARM_EXIT_AARCH32_FLAG | ARM_EXIT_SYNCHRONOUS)  /* lower EL, AArch32 */
-    guest_exit_entry 13, (ARM_EXIT_AARCH32_FLAG | ARM_EXIT_IRQ)
-    guest_exit_entry 14, (ARM_EXIT_AARCH32_FLAG | ARM_EXIT_FIQ)
-    guest_exit_entry 15, (ARM_EXIT_AARCH32_FLAG | ARM_EXIT_SERROR)
+    /* Lower EL, AArch32: the same codes; the decoder tells AArch32 apart by SPSR_EL2.M[4]. */
+    guest_exit_entry 12, ARM_EXIT_SYNCHRONOUS
+    guest_exit_entry 13, ARM_EXIT_IRQ
+    guest_exit_entry 14, ARM_EXIT_FIQ
+    guest_exit_entry 15, ARM_EXIT_SERROR
     .org    arm_el2_vectors + 0x800
 
 /* x0 = entry index (0..7); the faulting code's x0/x1 already in the frame at sp. */

@@ -16,7 +16,6 @@ enum class ExitVector : std::uint64_t {
   Fiq = ARM_EXIT_FIQ,
   SError = ARM_EXIT_SERROR,
 };
-inline constexpr std::uint64_t kExitFromAArch32 = ARM_EXIT_AARCH32_FLAG;
 
 // A physical interrupt arrived while the guest ran (HCR_EL2.IMO/FMO route it to EL2).
 // The hypervisor acknowledges it at its interrupt controller.

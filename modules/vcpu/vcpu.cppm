@@ -106,13 +106,10 @@ struct VCpuConfig {
   // stays as the host left it. Off: the guest uses the hardware's registers, shared with every
   // vCPU and the host on that CPU.
   bool emulate_os_lock = true;
-  // Switch the breakpoints and watchpoints (DebugState) lazily, as KVM does: load() leaves
-  // them off the CPU and sets MDCR_EL2.TDA, so that the guest's first access to a debug
-  // register (is_trapped_by_debug_access_trap) traps; run() then moves them onto the CPU,
-  // clears TDA and lets the guest re-execute that access; put() saves them only after that.
-  // A guest that never touches the debug registers costs load()/put() nothing for them. A
-  // vCPU whose MDSCR_EL1.MDE is set gets them at load() (see load()). Off: load() and put()
-  // move them every time and TDA stays clear.
+  // Move the breakpoints and watchpoints (DebugState) onto the CPU at the guest's first
+  // debug register access after load() instead of at every load(), as KVM does (the rule,
+  // and why it is safe: VCpu::switch_in_debug_registers()). Off: load() and put() move them
+  // every time.
   bool switch_debug_registers_on_first_use = true;
   // Use the GICv3 list registers for virtual interrupts (needs GIC system registers).
   bool virtual_gic = true;
@@ -176,49 +173,7 @@ class VCpu {
   // and watchpoints unless they can wait for the guest's first debug register access
   // (VCpuConfig::switch_debug_registers_on_first_use). Call before run() and whenever
   // another vCPU ran on this CPU since put().
-  //
-  // Why a guest may run with another vCPU's (or the host's) breakpoints and watchpoints
-  // still on the CPU: they can only reach it as exceptions or as register values.
-  //  - Exceptions. A Breakpoint or Watchpoint exception needs MDSCR_EL1.MDE == 1, at EL0 as at
-  //    EL1 (Arm ARM D2 "Breakpoint exceptions", "Watchpoint exceptions"; "Enabling debug
-  //    exceptions from the current Exception level" adds KDE and PSTATE.D only for the EL
-  //    the exceptions are taken to, EL1 here, and the guest's EL0 is enabled below it).
-  //    MDSCR_EL1 is in el1_, restored above before the guest runs: MDE is the guest's own.
-  //    So the debug registers wait only while it is 0. Once the guest sets it (its MSR
-  //    MDSCR_EL1 traps under TDA and switches them in first), it stays set across put() and
-  //    load(), and load() then restores them at once, as KVM does for MDE or KDE: a guest
-  //    that enabled breakpoints and touches no debug register after the switch would
-  //    otherwise take another owner's and miss its own (qemu_isolation_breakpoints). Software
-  //    step (MDSCR_EL1.SS with PSTATE.SS, D2 "Software Step exceptions") uses no breakpoint
-  //    or watchpoint register: both are the guest's own. Vector Catch exceptions exist only
-  //    when EL1 uses AArch32 (D2 "Vector Catch exceptions"), which a vCPU never does.
-  //  - Values. Every MRS and MSR of a breakpoint or watchpoint register traps under
-  //    MDCR_EL2.TDA (D19.2) until this vCPU's are on the CPU; TDA is cleared only after that.
-  // The OS lock, OS double lock and DBGPRCR_EL1 are not TDA's (they are TDOSA's, emulated
-  // from debug_ either way), nor is MDRAR_EL1 (TDRA).
-  //
-  // The guest PMU (GuestPmu::Partitioned) is lent, not emulated: load() sets MDCR_EL2.HPMN to
-  // the guest's counter count and clears TPM and TPMCR, so every PMU register access of the
-  // guest runs on the hardware (Arm ARM D12.1, "Controlling the PMU counters from EL2"):
-  //  - Why no access needs a trap: HPMN alone confines EL1 and EL0 to their partition. They
-  //    read PMCR_EL0.N as HPMN; PMEVCNTR<n>/PMEVTYPER<n> with n >= HPMN are UNDEFINED to them
-  //    (or reach no counter through PMSELR_EL0/PMXEV*); the bits of counters >= HPMN in
-  //    PMCNTEN*, PMINTEN*, PMOVS* and PMSWINC are RAZ/WI; PMCR_EL0.E and P act on [0, HPMN)
-  //    and the cycle counter only, HPME and HPMP on the rest. The cycle counter is not
-  //    partitioned: it is the EL1 partition's, so the guest's while it is loaded (the host's
-  //    cycle counts, e.g. the benchmarks' PMCCFILTR_EL0.NSH count at EL2, come back at put()).
-  //  - EL2 cycles and events in the guest's counters: MDCR_EL2.HPMD (FEAT_PMUv3p1) stops
-  //    counters [0, HPMN) at EL2 whatever the guest's PMEVTYPER<n>.NSH, and MDCR_EL2.HCCD
-  //    (FEAT_PMUv3p5) the cycle counter. Without v3p5 the cycle counter at EL2 follows the
-  //    guest's PMCCFILTR_EL0.NSH, which a guest leaves clear (its reset value and every
-  //    kernel's) and which only its own exits could show.
-  //  - Cost: nothing per exit (no PMU trap; the exit path touches no PMU register). Per
-  //    switch, load() and put() each move the guest's and the host's partition: PMCR,
-  //    PMCNTEN, PMINTEN, PMOVS, PMSELR, PMUSERENR, PMCCFILTR, PMCCNTR and two registers per
-  //    counter, 2 x (8 + 2 x pmu_counters()) reads and as many writes, plus MDCR_EL2.
-  //  - The overflow interrupt: the guest's counters raise the physical PMU interrupt (PPI
-  //    23) while it runs; the hypervisor takes it as an ExternalInterrupt exit and hands it
-  //    to inject_pmu_overflow_interrupt() or to its virtual GIC.
+  // Why the breakpoints may wait: switch_in_debug_registers(); the guest PMU: load_pmu().
   void load() noexcept {
     if (pmu_counters_ != 0) load_pmu();
     restore_el1_context(el1_);
@@ -639,6 +594,26 @@ class VCpu {
            (config_.emulate_os_lock && answer_powerdown_debug_write());
   }
 
+  // Why a guest may run with another vCPU's (or the host's) breakpoints and watchpoints
+  // still on the CPU: they can only reach it as exceptions or as register values.
+  //  - Exceptions. A Breakpoint or Watchpoint exception needs MDSCR_EL1.MDE == 1, at EL0 as at
+  //    EL1 (Arm ARM D2 "Breakpoint exceptions", "Watchpoint exceptions"; "Enabling debug
+  //    exceptions from the current Exception level" adds KDE and PSTATE.D only for the EL
+  //    the exceptions are taken to, EL1 here, and the guest's EL0 is enabled below it).
+  //    MDSCR_EL1 is in el1_, restored above before the guest runs: MDE is the guest's own.
+  //    So the debug registers wait only while it is 0. Once the guest sets it (its MSR
+  //    MDSCR_EL1 traps under TDA and switches them in first), it stays set across put() and
+  //    load(), and load() then restores them at once, as KVM does for MDE or KDE: a guest
+  //    that enabled breakpoints and touches no debug register after the switch would
+  //    otherwise take another owner's and miss its own (qemu_isolation_breakpoints). Software
+  //    step (MDSCR_EL1.SS with PSTATE.SS, D2 "Software Step exceptions") uses no breakpoint
+  //    or watchpoint register: both are the guest's own. Vector Catch exceptions exist only
+  //    when EL1 uses AArch32 (D2 "Vector Catch exceptions"), which a vCPU never does.
+  //  - Values. Every MRS and MSR of a breakpoint or watchpoint register traps under
+  //    MDCR_EL2.TDA (D19.2) until this vCPU's are on the CPU; TDA is cleared only after that.
+  // The OS lock, OS double lock and DBGPRCR_EL1 are not TDA's (they are TDOSA's, emulated
+  // from debug_ either way), nor is MDRAR_EL1 (TDRA).
+  //
   // An access MDCR_EL2.TDA trapped because this vCPU's breakpoints and watchpoints are not on
   // the CPU (see load()): puts them there, stops trapping, and resumes the guest at the same
   // instruction, which now runs against its own values. No completion: the preferred return
@@ -777,7 +752,30 @@ class VCpu {
   }
   static constexpr std::uint64_t kPmuMdcrFields =
       mdcr::kHpmnMask | mdcr::kTpm | mdcr::kTpmcr | mdcr::kHpme | mdcr::kHpmd | mdcr::kHccd;
-  // The host's partition off the CPU, the guest's on it (see load()). The host's counters at
+  // The guest PMU (GuestPmu::Partitioned) is lent, not emulated: load() sets MDCR_EL2.HPMN to
+  // the guest's counter count and clears TPM and TPMCR, so every PMU register access of the
+  // guest runs on the hardware (Arm ARM D12.1, "Controlling the PMU counters from EL2"):
+  //  - Why no access needs a trap: HPMN alone confines EL1 and EL0 to their partition. They
+  //    read PMCR_EL0.N as HPMN; PMEVCNTR<n>/PMEVTYPER<n> with n >= HPMN are UNDEFINED to them
+  //    (or reach no counter through PMSELR_EL0/PMXEV*); the bits of counters >= HPMN in
+  //    PMCNTEN*, PMINTEN*, PMOVS* and PMSWINC are RAZ/WI; PMCR_EL0.E and P act on [0, HPMN)
+  //    and the cycle counter only, HPME and HPMP on the rest. The cycle counter is not
+  //    partitioned: it is the EL1 partition's, so the guest's while it is loaded (the host's
+  //    cycle counts, e.g. the benchmarks' PMCCFILTR_EL0.NSH count at EL2, come back at put()).
+  //  - EL2 cycles and events in the guest's counters: MDCR_EL2.HPMD (FEAT_PMUv3p1) stops
+  //    counters [0, HPMN) at EL2 whatever the guest's PMEVTYPER<n>.NSH, and MDCR_EL2.HCCD
+  //    (FEAT_PMUv3p5) the cycle counter. Without v3p5 the cycle counter at EL2 follows the
+  //    guest's PMCCFILTR_EL0.NSH, which a guest leaves clear (its reset value and every
+  //    kernel's) and which only its own exits could show.
+  //  - Cost: nothing per exit (no PMU trap; the exit path touches no PMU register). Per
+  //    switch, load() and put() each move the guest's and the host's partition: PMCR,
+  //    PMCNTEN, PMINTEN, PMOVS, PMSELR, PMUSERENR, PMCCFILTR, PMCCNTR and two registers per
+  //    counter, 2 x (8 + 2 x pmu_counters()) reads and as many writes, plus MDCR_EL2.
+  //  - The overflow interrupt: the guest's counters raise the physical PMU interrupt (PPI
+  //    23) while it runs; the hypervisor takes it as an ExternalInterrupt exit and hands it
+  //    to inject_pmu_overflow_interrupt() or to its virtual GIC.
+  //
+  // The host's partition off the CPU, the guest's on it. The host's counters at
   // and above HPMN keep counting under MDCR_EL2.HPME if its PMCR_EL0.E had them counting.
   void load_pmu() noexcept {
     const std::uint64_t mdcr = read_sysreg<SysReg::MDCR_EL2>();
@@ -798,7 +796,7 @@ class VCpu {
   // Decodes the exit into current_, in place: an Exit is a union of every event, too
   // large to build elsewhere and copy on every exit.
   void classify(std::uint64_t code) noexcept {
-    const auto vector = static_cast<ExitVector>(code & ~kExitFromAArch32);
+    const auto vector = static_cast<ExitVector>(code);
     if (vector == ExitVector::Irq || vector == ExitVector::Fiq) {
       current_.emplace<ExternalInterrupt>().fiq = vector == ExitVector::Fiq;
       return;

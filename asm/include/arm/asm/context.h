@@ -2,7 +2,7 @@
  * The one definition of every layout and constant that the EL2 assembly and the C++
  * modules share. The .S files include this header; the modules include it in their
  * global module fragment and static_assert their struct layouts against it
- * (modules/trap/registers.cppm, modules/vcpu/vcpu.cppm), so a layout change that is not
+ * (modules/trap/registers.cppm, modules/vcpu/context.cppm), so a layout change that is not
  * made here fails to compile instead of corrupting a guest.
  */
 #ifndef ARM_ASM_CONTEXT_H
@@ -21,8 +21,9 @@
 #define ARM_FPSIMD_SIZE (32 * 16 + 16)
 
 /*
- * arm::ExceptionFrame: the full register dump saved when EL2 takes an exception from EL2
- * itself (a hypervisor bug), handed to arm_el2_unexpected_exception().
+ * The full register dump asm/vectors.S saves when EL2 takes an exception from EL2 itself
+ * (a hypervisor bug), handed to arm_el2_unexpected_exception() (runtime/el2/platform.c) as
+ * an array of 64-bit words indexed by these offsets / 8.
  */
 #define ARM_FRAME_X(n) ((n) * 8)          /* x0..x30 */
 #define ARM_FRAME_SP (31 * 8)             /* SP_EL2 before the exception */
@@ -40,8 +41,6 @@
 #define ARM_EXIT_IRQ 1
 #define ARM_EXIT_FIQ 2
 #define ARM_EXIT_SERROR 3
-/* An exception from an AArch32 lower EL (the library runs AArch64 guests only). */
-#define ARM_EXIT_AARCH32_FLAG 4
 
 /* Host callee-saved registers pushed on the EL2 stack by arm_enter_guest(): x19..x30. */
 #define ARM_HOST_SAVE_SIZE (12 * 8)
