@@ -84,7 +84,7 @@ struct Vm {
   hv::EmulatedPl011 uart{arm_console_putc};
   // The vCPUs as PSCI sees them (MPIDR and On/Off/OnPending): arm.smc answers
   // AFFINITY_INFO and refuses CPU_ON for a running vCPU from this table.
-  arm::psci::Vcpu psci_vcpus[hv::kMaxCpus];
+  arm::psci::AffinityEntry psci_vcpus[hv::kMaxCpus];
   arm::psci::AddressRange guest_ram[1];
   arm::smccc::GuestCallPolicy calls;
   uint64_t cpu_entry[hv::kMaxCpus] = {};
