@@ -177,7 +177,7 @@ class PhysicalGic {
   // GICD_ISENABLER<n>); its trigger (GICD_ICFGR) stays as the platform reset it.
   void enable_shared_interrupt(std::uint32_t intid, std::uint64_t affinity,
                                std::uint8_t priority = 0x80) noexcept {
-    const std::uintptr_t word = 4 * (intid / 32);
+    const std::uintptr_t word = 4 * std::uintptr_t{intid / 32};
     const std::uint32_t bit = 1u << (intid % 32);
     write32(distributor_ + kGicdIgroupr + word, read32(distributor_ + kGicdIgroupr + word) | bit);
     reinterpret_cast<volatile std::uint8_t*>(distributor_ + kGicdIpriorityr)[intid] = priority;

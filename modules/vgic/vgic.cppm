@@ -646,7 +646,7 @@ class Vgic {
       return priority_read(vcpu, first, size);
     }
     // IROUTER<n>: 64-bit, or 32-bit halves (12.9.22); n < 32 reserved.
-    if (in_block(offset, IROUTER + 8 * 32, 8 * config_.spis)) {
+    if (in_block(offset, IROUTER + 8ull * 32, 8ull * config_.spis)) {
       if (size != 8 && size != 4) return 0;
       const Irq& irq = spi_[(offset - IROUTER) / 8 - 32];
       return size == 8 ? irq.route : (irq.route >> (8 * (offset & 4))) & 0xffff'ffff;
@@ -692,7 +692,7 @@ class Vgic {
       if ((size == 1 || size == 4) && first >= 32) priority_write(kAny, first, size, value);
       return;
     }
-    if (in_block(offset, IROUTER + 8 * 32, 8 * config_.spis)) {
+    if (in_block(offset, IROUTER + 8ull * 32, 8ull * config_.spis)) {
       Irq& irq = spi_[(offset - IROUTER) / 8 - 32];
       if (size == 8)
         irq.route = value & kIrouterMask;

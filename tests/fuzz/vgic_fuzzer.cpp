@@ -101,8 +101,8 @@ void round_trip(arm::Vgic& vgic, arm::VgicState& cpu, unsigned vcpu, std::uint8_
     if (arm::list_register_free(lr) || ((lr >> 62) & 1) == 0) continue;
     const std::uint32_t intid = arm::list_register_intid(lr);
     const std::uint64_t enables =
-        intid < 32 ? kGicr + 2 * vcpu * arm::kGicrFrameSize + arm::kGicrFrameSize + arm::gicr::ISENABLER0
-                   : kGicd + arm::gicd::ISENABLER + 4 * (intid / 32);
+        intid < 32 ? kGicr + 2ull * vcpu * arm::kGicrFrameSize + arm::kGicrFrameSize + arm::gicr::ISENABLER0
+                   : kGicd + arm::gicd::ISENABLER + 4ull * (intid / 32);
     FUZZ_CHECK(((vgic.read(vcpu, enables, 4) >> (intid % 32)) & 1) != 0);
     FUZZ_CHECK((ctlr & ((lr & arm::ich_lr::kGroup1) ? 2 : 1)) != 0);
   }
@@ -149,31 +149,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(vgic.work_is_consistent());  // the incremental work mask is a rescan's
     // Beyond ITLinesNumber (INTIDs 96..) every register is RAZ.
     FUZZ_CHECK(vgic.read(0, kGicd + arm::gicd::ISPENDR + 12, 4) == 0);
-    FUZZ_CHECK(vgic.read(0, kGicd + arm::gicd::IROUTER + 8 * 96, 8) == 0);
+    FUZZ_CHECK(vgic.read(0, kGicd + arm::gicd::IROUTER + 8ull * 96, 8) == 0);
   }
   // The guest clears everything; the devices lower their lines.
   for (std::uint32_t intid = 0; intid < 32 + kSpis; ++intid)
     for (unsigned n = 0; n < kVcpus; ++n) vgic.set_level(intid, false, n);
   for (unsigned n = 0; n < kVcpus; ++n) {
-    const std::uint64_t frame = kGicr + 2 * n * arm::kGicrFrameSize + arm::kGicrFrameSize;
+    const std::uint64_t frame = kGicr + 2ull * n * arm::kGicrFrameSize + arm::kGicrFrameSize;
     vgic.write(n, frame + arm::gicr::ICENABLER0, 4, ~0u);
     vgic.write(n, frame + arm::gicr::ICPENDR0, 4, ~0u);
     vgic.write(n, frame + arm::gicr::ICACTIVER0, 4, ~0u);
   }
   for (unsigned r = 1; r < 32 / 32 + kSpis / 32 + 1; ++r) {
-    vgic.write(0, kGicd + arm::gicd::ICENABLER + 4 * r, 4, ~0u);
-    vgic.write(0, kGicd + arm::gicd::ICPENDR + 4 * r, 4, ~0u);
-    vgic.write(0, kGicd + arm::gicd::ICACTIVER + 4 * r, 4, ~0u);
+    vgic.write(0, kGicd + arm::gicd::ICENABLER + 4ull * r, 4, ~0u);
+    vgic.write(0, kGicd + arm::gicd::ICPENDR + 4ull * r, 4, ~0u);
+    vgic.write(0, kGicd + arm::gicd::ICACTIVER + 4ull * r, 4, ~0u);
   }
   for (unsigned n = 0; n < kVcpus; ++n) {
     vgic.fold(n, cpus[n]);
     FUZZ_CHECK(!vgic.has_work(n));
     vgic.flush(n, cpus[n]);
     for (std::uint64_t lr : cpus[n].lr) FUZZ_CHECK(lr == 0);
-    const std::uint64_t frame = kGicr + 2 * n * arm::kGicrFrameSize + arm::kGicrFrameSize;
+    const std::uint64_t frame = kGicr + 2ull * n * arm::kGicrFrameSize + arm::kGicrFrameSize;
     FUZZ_CHECK(vgic.read(n, frame + arm::gicr::ISPENDR0, 4) == 0);
     FUZZ_CHECK(vgic.read(n, frame + arm::gicr::ISACTIVER0, 4) == 0);
   }
-  for (unsigned r = 1; r < 3; ++r) FUZZ_CHECK(vgic.read(0, kGicd + arm::gicd::ISPENDR + 4 * r, 4) == 0);
+  for (unsigned r = 1; r < 3; ++r) FUZZ_CHECK(vgic.read(0, kGicd + arm::gicd::ISPENDR + 4ull * r, 4) == 0);
   return 0;
 }

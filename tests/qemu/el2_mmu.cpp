@@ -138,7 +138,7 @@ int main() {
   SCENARIO_CHECK(cpus_done == 2);
   printf("el2_mmu: counter %llu of %u; failed checks: cpu0 %u, cpu1 %u\n", (unsigned long long)counter,
          2 * kIncrements, failures[0], failures[1]);
-  SCENARIO_CHECK(counter == 2 * kIncrements);
+  SCENARIO_CHECK(counter == 2ull * kIncrements);
   SCENARIO_CHECK(failures[0] == 0 && failures[1] == 0);
   return 0;
 }

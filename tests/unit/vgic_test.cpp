@@ -28,11 +28,11 @@ void bring_up(arm::Vgic& vgic) {
 // An SPI, group 1, enabled, routed to `vcpu`, with `priority`.
 void enable_spi(arm::Vgic& vgic, std::uint32_t intid, unsigned vcpu = 0, std::uint8_t priority = 0xa0) {
   const std::uint32_t bit = 1u << (intid % 32);
-  vgic.write(0, kGicd + arm::gicd::IGROUPR + 4 * (intid / 32), 4,
-             vgic.read(0, kGicd + arm::gicd::IGROUPR + 4 * (intid / 32), 4) | bit);
+  vgic.write(0, kGicd + arm::gicd::IGROUPR + 4ull * (intid / 32), 4,
+             vgic.read(0, kGicd + arm::gicd::IGROUPR + 4ull * (intid / 32), 4) | bit);
   vgic.write(0, kGicd + arm::gicd::IPRIORITYR + intid, 1, priority);
-  vgic.write(0, kGicd + arm::gicd::IROUTER + 8 * intid, 8, arm::vgic_vcpu_affinity(vcpu));
-  vgic.write(0, kGicd + arm::gicd::ISENABLER + 4 * (intid / 32), 4, bit);
+  vgic.write(0, kGicd + arm::gicd::IROUTER + 8ull * intid, 8, arm::vgic_vcpu_affinity(vcpu));
+  vgic.write(0, kGicd + arm::gicd::ISENABLER + 4ull * (intid / 32), 4, bit);
 }
 void enable_private(arm::Vgic& vgic, unsigned vcpu, std::uint32_t intid, std::uint8_t priority = 0xa0) {
   vgic.write(vcpu, sgi(vcpu) + arm::gicr::IGROUPR0, 4,
@@ -107,7 +107,7 @@ TEST_CASE("every SPI resets group 0, disabled, not pending, not active, priority
     CHECK(vgic.read(0, kGicd + arm::gicd::IPRIORITYR + 32 * n, 4) == 0);
     CHECK(vgic.read(0, kGicd + arm::gicd::ICFGR + 8 * n, 4) == 0);
   }
-  CHECK(vgic.read(0, kGicd + arm::gicd::IROUTER + 8 * 32, 8) == 0);
+  CHECK(vgic.read(0, kGicd + arm::gicd::IROUTER + 8ull * 32, 8) == 0);
 }
 
 TEST_CASE("ISENABLER sets, ICENABLER clears, zeros change nothing, both read the enables") {
@@ -189,7 +189,7 @@ TEST_CASE("GICD_ICFGR holds Int_config in the upper bit of each pair; its other 
 
 TEST_CASE("GICD_IROUTER keeps IRM and the affinity fields, 64-bit or as 32-bit halves") {
   arm::Vgic vgic = make_vgic();
-  const std::uint64_t router = kGicd + arm::gicd::IROUTER + 8 * 40;
+  const std::uint64_t router = kGicd + arm::gicd::IROUTER + 8ull * 40;
   vgic.write(0, router, 8, ~0ull);
   CHECK(vgic.read(0, router, 8) == 0xff'8000'0000ull + 0xff'ffff);
   vgic.write(0, router, 4, 0x0000'0102);
@@ -202,8 +202,8 @@ TEST_CASE("GICD_IROUTER keeps IRM and the affinity fields, 64-bit or as 32-bit h
 
 TEST_CASE("IROUTER of an SPI beyond ITLinesNumber is RAZ/WI") {
   arm::Vgic vgic = make_vgic(1, 32);
-  vgic.write(0, kGicd + arm::gicd::IROUTER + 8 * 64, 8, 1);
-  CHECK(vgic.read(0, kGicd + arm::gicd::IROUTER + 8 * 64, 8) == 0);
+  vgic.write(0, kGicd + arm::gicd::IROUTER + 8ull * 64, 8, 1);
+  CHECK(vgic.read(0, kGicd + arm::gicd::IROUTER + 8ull * 64, 8) == 0);
   CHECK(vgic.read(0, kGicd + arm::gicd::ISENABLER + 8, 4) == 0);
 }
 
@@ -331,12 +331,12 @@ TEST_CASE("an SPI routed with IRM set goes to an awake vCPU; to a nonexistent af
   vgic.write(0, kGicd + arm::gicd::CTLR, 4, arm::gicd::kCtlrEnableGrp1);
   vgic.write(1, rd(1) + arm::gicr::WAKER, 4, 0);  // only vCPU 1 is awake
   enable_spi(vgic, 33, 0);
-  vgic.write(0, kGicd + arm::gicd::IROUTER + 8 * 33, 8, arm::gicd::kIrouterIrm);
+  vgic.write(0, kGicd + arm::gicd::IROUTER + 8ull * 33, 8, arm::gicd::kIrouterIrm);
   vgic.raise(33);
   CHECK(vgic.has_work(1));
   CHECK_FALSE(vgic.has_work(0));
   enable_spi(vgic, 34, 0);
-  vgic.write(0, kGicd + arm::gicd::IROUTER + 8 * 34, 8, 0x7);  // Aff0 7: no such vCPU
+  vgic.write(0, kGicd + arm::gicd::IROUTER + 8ull * 34, 8, 0x7);  // Aff0 7: no such vCPU
   vgic.raise(34);
   arm::VgicState cpu0, cpu1;
   vgic.flush(0, cpu0);
@@ -449,7 +449,7 @@ TEST_CASE("an edge raised again while its first edge is active becomes pending a
   arm::Vgic vgic = make_vgic(1);
   bring_up(vgic);
   enable_spi(vgic, 40);
-  vgic.write(0, kGicd + arm::gicd::ICFGR + 4 * 2, 4, 2u << 16);  // INTID 40 edge-triggered
+  vgic.write(0, kGicd + arm::gicd::ICFGR + 4ull * 2, 4, 2u << 16);  // INTID 40 edge-triggered
   vgic.raise(40);
   arm::VgicState cpu;
   vgic.flush(0, cpu);
@@ -543,7 +543,7 @@ TEST_CASE("an SPI in one vCPU's list registers is not also put in another's") {
   arm::VgicState cpu0, cpu1;
   vgic.flush(0, cpu0);
   acknowledge(cpu0.lr[0]);
-  vgic.write(0, kGicd + arm::gicd::IROUTER + 8 * 40, 8, arm::vgic_vcpu_affinity(1));
+  vgic.write(0, kGicd + arm::gicd::IROUTER + 8ull * 40, 8, arm::vgic_vcpu_affinity(1));
   vgic.flush(1, cpu1);
   CHECK(cpu1.lr[0] == 0);
 }
