@@ -1,5 +1,5 @@
 // The example hypervisor: boots a guest kernel (an arm64 Linux Image by default) at EL1
-// on QEMU's virt machine, one vCPU per physical CPU.
+// on QEMU's virt machine, N vCPUs on M physical CPUs (N > M allowed; vCPU i on CPU i mod M).
 //
 //  - Memory: the hypervisor keeps 0x40000000-0x41000000 (QEMU's DTB, its configuration,
 //    its image, stacks, stage-2 tables); the guest gets the rest of RAM, mapped 1:1 by
@@ -13,10 +13,16 @@
 //    followed at exits while it is high; the emulated EL1 physical timer's (PPI 30) is a
 //    level input too, from the vCPU's TimerLevel events and its hardware copy's PPI; the
 //    emulated UART's line is a level input of arm.vgic; the guest's SGIs go through
-//    arm.vgic, with a physical SGI (kKickSgi) to the CPU running a target vCPU.
-//  - Firmware: the guest's PSCI calls (method "smc") are answered by arm.smc; CPU_ON starts
-//    the physical CPU with the same index through the real firmware and runs the vCPU there.
-//    SYSTEM_OFF ends the hypervisor with status 0 after printing exits by type.
+//    arm.vgic, with a physical SGI (kKickSgi) to the CPU a target vCPU is placed on.
+//  - Scheduling: each physical CPU runs an arm::Scheduler of vCPU tasks (vcpu_task). WFI is
+//    trapped; a WFI, CPU_SUSPEND or CPU_OFF parks the task, and the CPU runs another vCPU
+//    (put() the old, load() the new, sync its list registers) or sleeps at EL2 until the
+//    earliest deadline or a kick. vGIC work, a timer deadline and CPU_ON make a vCPU
+//    runnable. With more than one vCPU on a CPU, the EL2 physical timer preempts after a
+//    10 ms slice and WFE yields.
+//  - Firmware: the guest's PSCI calls (method "smc") are answered by arm.smc; the physical
+//    CPUs are started through the real firmware at boot; CPU_ON makes the vCPU runnable on
+//    its CPU. SYSTEM_OFF ends the hypervisor with status 0 after printing exits by type.
 //
 // Configuration: hv.cfg (see config.cppm); tools/run-hypervisor writes it.
 #include <arm/asm/mmu.h>
