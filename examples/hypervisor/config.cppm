@@ -7,7 +7,7 @@
 //   initrd=0x48000000        optional initramfs load address
 //   initrd_size=987162       its size in bytes (required with initrd)
 //   cmdline=console=ttyAMA0  the kernel command line (rest of the line)
-//   cpus=2                   vCPUs (each runs on the physical CPU with the same index)
+//   cpus=2                   vCPUs (vCPU i runs on physical CPU i mod QEMU's CPUs)
 //   pmu=on                   give every vCPU a guest PMU (arm::GuestPmu::Partitioned);
 //                            default off (no PMU: PMUVer 0, PMU registers UNDEFINED)
 //

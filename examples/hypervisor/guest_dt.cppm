@@ -90,6 +90,11 @@ unsigned long build_guest_dt(const void* host_dtb, unsigned long host_dtb_max, c
   // Path of open nodes (names), to know where we are.
   const char* path[16] = {};
   unsigned depth = 0;
+  // cpu@0's properties, for the vCPUs QEMU has no CPU node for (more vCPUs than CPUs): each
+  // gets a copy with its own reg, without cpu@0's phandle, and PSCI as its enable-method.
+  arm::fdt::Token cpu0[16];
+  unsigned cpu0_properties = 0;
+  unsigned host_cpus = 0;
   for (;;) {
     const arm::fdt::Token token = reader.next();
     if (token.kind == Kind::Error) {
@@ -124,8 +129,35 @@ unsigned long build_guest_dt(const void* host_dtb, unsigned long host_dtb_max, c
       continue;
     }
     if (token.kind == Kind::Property) {
+      if (depth == 3 && has_prefix(path[1], "cpus") && arm::fdt::strings_equal(path[2], "cpu@0") &&
+          cpu0_properties < 16)
+        cpu0[cpu0_properties++] = token;
       writer.property(token.name, token.data, token.size);
       continue;
+    }
+    if (depth == 3 && has_prefix(path[1], "cpus") && has_prefix(path[2], "cpu@")) ++host_cpus;
+    // The end of /cpus: the vCPUs beyond QEMU's CPUs.
+    if (depth == 2 && has_prefix(path[1], "cpus")) {
+      for (unsigned n = host_cpus; n < input.vcpus && cpu0_properties != 0; ++n) {
+        char name[16];
+        snprintf(name, sizeof name, "cpu@%x", n);
+        writer.begin_node(name);
+        for (unsigned p = 0; p < cpu0_properties; ++p) {
+          const arm::fdt::Token& property = cpu0[p];
+          if (arm::fdt::strings_equal(property.name, "phandle") ||
+              arm::fdt::strings_equal(property.name, "enable-method"))
+            continue;
+          if (arm::fdt::strings_equal(property.name, "reg") && property.size == 8)
+            writer.property_u64("reg", n);
+          else if (arm::fdt::strings_equal(property.name, "reg"))
+            writer.property_u32("reg", n);
+          else
+            writer.property(property.name, property.data, property.size);
+        }
+        // QEMU gives a single CPU no enable-method; the hypervisor answers PSCI CPU_ON.
+        writer.property_string("enable-method", "psci");
+        writer.end_node();
+      }
     }
     // EndNode: the root gets the new memory and chosen nodes before it closes.
     if (depth == 1) {

@@ -1,5 +1,5 @@
 // The example hypervisor: boots a guest kernel (an arm64 Linux Image by default) at EL1
-// on QEMU's virt machine, one vCPU per physical CPU.
+// on QEMU's virt machine, N vCPUs on M physical CPUs (N > M allowed; vCPU i on CPU i mod M).
 //
 //  - Memory: the hypervisor keeps 0x40000000-0x41000000 (QEMU's DTB, its configuration,
 //    its image, stacks, stage-2 tables); the guest gets the rest of RAM, mapped 1:1 by
@@ -13,13 +13,20 @@
 //    followed at exits while it is high; the emulated EL1 physical timer's (PPI 30) is a
 //    level input too, from the vCPU's TimerLevel events and its hardware copy's PPI; the
 //    emulated UART's line is a level input of arm.vgic; the guest's SGIs go through
-//    arm.vgic, with a physical SGI (kKickSgi) to the CPU running a target vCPU.
-//  - Firmware: the guest's PSCI calls (method "smc") are answered by arm.smc; CPU_ON starts
-//    the physical CPU with the same index through the real firmware and runs the vCPU there.
-//    SYSTEM_OFF ends the hypervisor with status 0 after printing exits by type.
+//    arm.vgic, with a physical SGI (kKickSgi) to the CPU a target vCPU is placed on.
+//  - Scheduling: each physical CPU runs an arm::Scheduler of vCPU tasks (vcpu_task). WFI is
+//    trapped; a WFI, CPU_SUSPEND or CPU_OFF parks the task, and the CPU runs another vCPU
+//    (put() the old, load() the new, sync its list registers) or sleeps at EL2 until the
+//    earliest deadline or a kick. vGIC work, a timer deadline and CPU_ON make a vCPU
+//    runnable. With more than one vCPU on a CPU, the EL2 physical timer preempts after a
+//    10 ms slice and WFE yields.
+//  - Firmware: the guest's PSCI calls (method "smc") are answered by arm.smc; the physical
+//    CPUs are started through the real firmware at boot; CPU_ON makes the vCPU runnable on
+//    its CPU. SYSTEM_OFF ends the hypervisor with status 0 after printing exits by type.
 //
 // Configuration: hv.cfg (see config.cppm); tools/run-hypervisor writes it.
 #include <arm/asm/mmu.h>
+#include <arm/runtime/std_support.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +60,7 @@ constexpr uint64_t kGuestDtbSize = 0x20'0000;  // the guest's DTB: the last 2 Mi
 constexpr uint32_t kMaxIntid = 1019;
 constexpr uint32_t kMaintenanceIntid = 25;  // PPI 9, the GIC maintenance interrupt
 constexpr uint32_t kKickSgi = 8;            // makes another CPU exit its guest
+constexpr uint64_t kTimeSliceUs = 10'000;   // a vCPU runs at most this long while others wait
 
 // arm64 Image header (Linux Documentation/arch/arm64/booting.rst).
 struct ImageHeader {
@@ -99,6 +107,41 @@ struct Vm {
   bool virtual_timer_high[hv::kMaxCpus] = {};
 };
 Vm vm;
+
+// Physical CPUs that run vCPUs: min(cpus=, QEMU's -smp). vCPU n runs on CPU n % this.
+unsigned physical_cpu_count = 1;
+unsigned cpu_of(unsigned vcpu) { return vcpu % physical_cpu_count; }
+
+// A vCPU as its physical CPU's scheduler sees it.
+enum class VcpuState : uint8_t {
+  Off,       // before CPU_ON, after CPU_OFF: runnable once psci_vcpus says OnPending
+  Runnable,  // running, or preempted and waiting for its turn
+  Waiting,   // parked in WFI: runnable on vGIC work or at wake_at
+};
+struct VcpuSlot {
+  unsigned index = 0;
+  VcpuState state = VcpuState::Off;
+  uint64_t wake_at = arm::kNoDeadline;  // while Waiting: its timers' deadline (Wfx::deadline)
+  arm::VCpu* vcpu = nullptr;            // from its first CPU_ON
+};
+VcpuSlot slots[hv::kMaxCpus];
+alignas(arm::VCpu) unsigned char vcpu_storage[hv::kMaxCpus][sizeof(arm::VCpu)];
+
+// One physical CPU: a Scheduler of the tasks of the vCPUs placed on it.
+struct PhysicalCpu {
+  unsigned index = 0;
+  const arm::HardwareFeatures* features = nullptr;
+  unsigned list_registers = 0;
+  VcpuSlot* slots[hv::kMaxCpus] = {};
+  unsigned count = 0;
+  // Set by a kick, by vGIC work for another vCPU of this CPU and by the EL2 timer: after the
+  // current exit, the running vCPU gives way if another one here can run.
+  bool reschedule = false;
+  uint64_t slice_end = 0;  // when the running vCPU's time slice ends (CNTPCT_EL0)
+  arm::Scheduler<hv::kMaxCpus> scheduler;
+  arm::FrameStorage<8192> frames;
+};
+PhysicalCpu cpu_table[hv::kMaxCpus];
 
 alignas(4096) unsigned char stage2_pages[64 * 4096];
 
@@ -152,10 +195,7 @@ bool prepare_vm(unsigned physical_cpus) {
            static_cast<unsigned long long>(vm.ram_end));
     return false;
   }
-  if (config.cpus > physical_cpus) {
-    printf("hypervisor: cpus=%u but QEMU has %u CPUs (-smp)\n", config.cpus, physical_cpus);
-    return false;
-  }
+  physical_cpu_count = config.cpus < physical_cpus ? config.cpus : physical_cpus;
   vm.dtb = vm.ram_end - kGuestDtbSize;
   uint64_t kernel_size = 0x100'0000;  // a raw binary: assume 16 MiB for the overlap checks
   const auto* header = reinterpret_cast<const ImageHeader*>(config.kernel);
@@ -201,7 +241,7 @@ bool prepare_vm(unsigned physical_cpus) {
     }
   }
   vm.vttbr = stage2.vttbr();
-  vm.vgic.reset({.vcpus = physical_cpus < arm::kVgicMaxVcpus ? physical_cpus : arm::kVgicMaxVcpus,
+  vm.vgic.reset({.vcpus = config.cpus < arm::kVgicMaxVcpus ? config.cpus : arm::kVgicMaxVcpus,
                  .spis = 64,
                  .gicd_base = kGicDistributor,
                  .gicr_base = kGicRedistributors});
@@ -222,6 +262,7 @@ bool prepare_vm(unsigned physical_cpus) {
   printf("hypervisor: guest RAM 0x%llx-0x%llx, DTB at 0x%llx (%lu bytes), %u vCPU(s)\n",
          static_cast<unsigned long long>(kGuestRamBase), static_cast<unsigned long long>(vm.ram_end),
          static_cast<unsigned long long>(vm.dtb), dtb_size, config.cpus);
+  printf("hypervisor: %u vCPU(s) on %u CPU(s)\n", config.cpus, physical_cpu_count);
 
   for (unsigned i = 0; i < config.cpus; ++i)
     vm.psci_vcpus[i] = {.mpidr = i, .state = arm::psci::AffinityState::Off};
@@ -245,22 +286,6 @@ int64_t firmware_cpu_on(unsigned cpu) {
 
 void set_cpu_state(unsigned cpu, arm::psci::AffinityState state) {
   __atomic_store(&vm.psci_vcpus[cpu].state, &state, __ATOMIC_RELEASE);
-}
-
-// arm.smc already refused a CPU_ON for a vCPU that is on or starting (from psci_vcpus).
-void handle_psci_cpu_on(arm::PsciCpuOn& on) {
-  const unsigned target = static_cast<unsigned>(on.target);
-  set_cpu_state(target, arm::psci::AffinityState::OnPending);
-  vm.cpu_entry[target] = on.entry;
-  vm.cpu_context[target] = on.context_id;
-  const int64_t status = firmware_cpu_on(target);
-  if (status != 0) {
-    printf("hypervisor: firmware CPU_ON for CPU %u failed (%lld)\n", target, static_cast<long long>(status));
-    set_cpu_state(target, arm::psci::AffinityState::Off);
-    on.complete(arm::psci::Status::InternalFailure);
-    return;
-  }
-  on.complete(arm::psci::Status::Success);
 }
 
 [[noreturn]] void power_off(unsigned cpu, const char* why, int status) {
@@ -305,41 +330,83 @@ void receive_console_input() {
   set_console_input_enabled(vm.uart.can_receive());
 }
 
-// Physical SGIs to the CPUs running the vCPUs in `kicks` (vCPU n runs on CPU n), so that
-// they exit their guest and take up what arm.vgic now has for them.
-void kick(uint32_t kicks, unsigned self) {
-  kicks &= ~(1u << self);
-  if (kicks == 0) return;
-  for (unsigned n = 0; n < arm::kVgicMaxVcpus; ++n) {
-    if ((kicks & (1u << n)) == 0) continue;
-    // ICC_SGI1R_EL1: INTID [27:24], Aff1 [23:16], TargetList [15:0] (IHI 0069 12.2.23).
-    const uint64_t affinity = arm::vgic_vcpu_affinity(n);
-    arm::write_sysreg<arm::SysReg::ICC_SGI1R_EL1>(
-        (uint64_t{kKickSgi} << 24) | (((affinity >> 8) & 0xff) << 16) | (1u << (affinity & 0xf)));
-  }
+// Physical SGI kKickSgi to physical CPU `cpu`, which makes it exit its guest or its sleep.
+void kick_cpu(unsigned cpu) {
+  // The vGIC's and the PSCI table's stores before the SGI that makes the target look at them.
+  asm volatile("dsb ish" ::: "memory");
+  // ICC_SGI1R_EL1: INTID [27:24], Aff1 [23:16], TargetList [15:0] (IHI 0069 12.2.23).
+  const uint64_t affinity = arm::vgic_vcpu_affinity(cpu);
+  arm::write_sysreg<arm::SysReg::ICC_SGI1R_EL1>((uint64_t{kKickSgi} << 24) |
+                                                (((affinity >> 8) & 0xff) << 16) | (1u << (affinity & 0xf)));
   arm::instruction_barrier();
 }
 
-// The emulated UART's interrupt line is a level input of the vGIC. Called with the UART lock.
-void update_uart_interrupt(unsigned index) {
-  kick(vm.vgic.set_level(kUartIntid, vm.uart.interrupt_pending()), index);
+// The vCPUs in `kicks` (bit n = vCPU n) have new work in the vGIC: the CPUs they are placed
+// on take it up. Another CPU gets a physical SGI (it exits its guest, or wakes from its sleep,
+// and looks at its parked vCPUs); on this one (`self`) the running vCPU gives way after the
+// current exit if one of them can run now.
+void kick(uint32_t kicks, unsigned self) {
+  uint32_t cpus = 0;
+  for (unsigned n = 0; n < arm::kVgicMaxVcpus; ++n)
+    if ((kicks & (1u << n)) != 0) cpus |= 1u << cpu_of(n);
+  if ((cpus & (1u << self)) != 0) cpu_table[self].reschedule = true;
+  cpus &= ~(1u << self);
+  for (unsigned cpu = 0; cpu < physical_cpu_count; ++cpu)
+    if ((cpus & (1u << cpu)) != 0) kick_cpu(cpu);
+}
+
+// arm.smc already refused a CPU_ON for a vCPU that is on or starting (from psci_vcpus). The
+// target's CPU starts it (it may be this one): its scheduler sees OnPending.
+void handle_psci_cpu_on(arm::PsciCpuOn& on, unsigned self) {
+  const unsigned target = static_cast<unsigned>(on.target);
+  vm.cpu_entry[target] = on.entry;
+  vm.cpu_context[target] = on.context_id;
+  set_cpu_state(target, arm::psci::AffinityState::OnPending);
+  if (cpu_of(target) == self)
+    cpu_table[self].reschedule = true;
+  else
+    kick_cpu(cpu_of(target));
+  on.complete(arm::psci::Status::Success);
+}
+
+// The emulated UART's interrupt line is a level input of the vGIC. Called with the UART lock,
+// on physical CPU `self`.
+void update_uart_interrupt(unsigned self) {
+  kick(vm.vgic.set_level(kUartIntid, vm.uart.interrupt_pending()), self);
+}
+
+// The physical UART's receive interrupt: what it received goes to the emulated one.
+// Level-sensitive: with the FIFO drained (or the emulated one full, when the physical line
+// stays high until the guest reads) deactivating it is safe.
+void take_console_input(arm::PhysicalGic& gic, unsigned self) {
+  vm.uart_lock.lock();
+  receive_console_input();
+  update_uart_interrupt(self);
+  vm.uart_lock.unlock();
+  gic.deactivate(kUartIntid);
 }
 
 // A physical interrupt arrived while the guest ran: acknowledge it and hand it to the
 // guest. With split EOI (ICC_CTLR_EL1.EOImode = 1) the EOI only drops the priority; the
 // guest's own deactivation of the linked virtual interrupt deactivates the physical one.
-void forward_physical_interrupt(unsigned index, arm::PhysicalGic& gic, arm::VCpu& vcpu) {
+void forward_physical_interrupt(PhysicalCpu& cpu, unsigned index, arm::PhysicalGic& gic, arm::VCpu& vcpu) {
   const uint32_t intid = gic.acknowledge();
   if (intid > kMaxIntid) return;  // spurious
   gic.end_of_interrupt(intid);
   if (intid == kUartIntid) {
-    // Level-sensitive: with the FIFO drained (or the emulated one full, when the physical
-    // line stays high until the guest reads) deactivating it is safe.
-    vm.uart_lock.lock();
-    receive_console_input();
-    update_uart_interrupt(index);
-    vm.uart_lock.unlock();
+    take_console_input(gic, cpu.index);
+    return;
+  }
+  if (intid == arm::HypervisorTimer::kIntid) {
+    // The time slice (or a parked vCPU's deadline) is up: stopping the timer drops its line.
+    arm::HypervisorTimer::stop();
     gic.deactivate(intid);
+    cpu.reschedule = true;
+    return;
+  }
+  if (intid == kKickSgi) {
+    gic.deactivate(intid);
+    cpu.reschedule = true;
     return;
   }
   if (intid == arm::kPhysicalTimerIntid) {
@@ -347,7 +414,7 @@ void forward_physical_interrupt(unsigned index, arm::PhysicalGic& gic, arm::VCpu
     // line drops, so deactivating at once is safe) and the level goes to the vGIC.
     const arm::TimerLines lines = vcpu.sample_timer_lines();
     gic.deactivate(intid);
-    kick(vm.vgic.set_level(intid, lines.physical_timer, index), index);
+    kick(vm.vgic.set_level(intid, lines.physical_timer, index), cpu.index);
     return;
   }
   if (intid == arm::kVirtualTimerIntid) {
@@ -363,7 +430,7 @@ void forward_physical_interrupt(unsigned index, arm::PhysicalGic& gic, arm::VCpu
     vm.vgic.raise(intid, index);
     return;
   }
-  // The kick (its work is the exit itself), the maintenance interrupt (arm.vgic refills the
+  // The maintenance interrupt (arm.vgic refills the
   // list registers before the guest runs again), and anything else the guest has no
   // business with.
   gic.deactivate(intid);
@@ -425,89 +492,252 @@ bool in_uart(uint64_t address) {
 // ICC_ASGI1R_EL1 name their targets the same way). The PMU never gets here: the vCPU
 // either lends the guest its partition of the PMU or makes its registers UNDEFINED
 // (VCpuConfig::pmu).
-bool handle_sysreg(arm::Exit& exit, unsigned index) {
+bool handle_sysreg(arm::Exit& exit, unsigned index, unsigned self) {
   if (auto* write = exit.get_if<arm::SysRegWrite>()) {
     if (write->encoding == arm::SysReg::ICC_SGI1R_EL1 || write->encoding == arm::SysReg::ICC_ASGI1R_EL1 ||
         write->encoding == arm::SysReg::ICC_SGI0R_EL1) {
-      kick(vm.vgic.send_sgi(index, write->value), index);
+      kick(vm.vgic.send_sgi(index, write->value), self);
       return true;
     }
   }
   return false;
 }
 
-// Runs vCPU `index` on this CPU, whose features PerCpu probed (`cpu`).
-void run_vcpu(unsigned index, uint64_t entry, uint64_t argument, const arm::HardwareFeatures& cpu) {
+// Whether a list register of the loaded vCPU holds a pending interrupt.
+bool list_register_pending(unsigned list_registers) {
+  for (unsigned n = 0; n < list_registers; ++n)
+    if (((arm::read_list_register(n) >> arm::ich_lr::kStateShift) & arm::ich_lr::kStatePending) != 0)
+      return true;
+  return false;
+}
+
+// What the running vCPU does after an exit.
+enum class Next : uint8_t {
+  Run,    // back into the guest
+  Wait,   // parked until an interrupt or its deadline (WFI, CPU_SUSPEND)
+  Off,    // parked until a CPU_ON (CPU_OFF)
+  Yield,  // runnable, but another vCPU of this CPU gets its turn (time slice, wake-up)
+};
+
+// Handles one exit of the vCPU in `slot`, running on `cpu`.
+Next handle_exit(PhysicalCpu& cpu, VcpuSlot& slot, arm::VCpu& vcpu, arm::Exit& exit, arm::PhysicalGic& gic) {
+  const unsigned index = slot.index;
+  vm.stats[index].count(exit);
+  if (exit.is<arm::ExternalInterrupt>()) {
+    forward_physical_interrupt(cpu, index, gic, vcpu);
+  } else if (auto* wfx = exit.get_if<arm::Wfx>(); wfx != nullptr && wfx->waits_for_interrupt()) {
+    // A WFI with nothing pending in the list registers (arm.vcpu completes the others at
+    // once); it completes (PC + 4) at this vCPU's next next_exit().
+    slot.wake_at = wfx->deadline;
+    return Next::Wait;
+  } else if (exit.is<arm::Wfx>()) {
+    // A WFE (trapped while the CPU has other vCPUs): the guest spins, typically on a lock
+    // another vCPU of this CPU holds. The WFE completes; the others get their turn.
+    return Next::Yield;
+  } else if (auto* level = exit.get_if<arm::TimerLevel>()) {
+    kick(vm.vgic.set_level(level->intid, level->high, index), cpu.index);
+  } else if (auto* read = exit.get_if<arm::MmioRead>(); read != nullptr && vm.vgic.contains(read->address)) {
+    // The list registers first, so that the guest reads what it acknowledged since entry.
+    sync_list_registers(index, cpu.list_registers);
+    read->complete(vm.vgic.read(index, read->address, read->size));
+  } else if (auto* write = exit.get_if<arm::MmioWrite>();
+             write != nullptr && vm.vgic.contains(write->address)) {
+    kick(vm.vgic.write(index, write->address, write->size, write->value), cpu.index);
+  } else if (auto* read = exit.get_if<arm::MmioRead>(); read != nullptr && in_uart(read->address)) {
+    vm.uart_lock.lock();
+    read->complete(vm.uart.read(read->address - kUartBase));
+    // Room in the FIFO again: take what waits in the physical one.
+    if (read->address - kUartBase == hv::EmulatedPl011::kDr) receive_console_input();
+    update_uart_interrupt(cpu.index);  // reading the data register may drop the line
+    vm.uart_lock.unlock();
+  } else if (auto* write = exit.get_if<arm::MmioWrite>(); write != nullptr && in_uart(write->address)) {
+    vm.uart_lock.lock();
+    vm.uart.write(write->address - kUartBase, write->value);
+    update_uart_interrupt(cpu.index);
+    vm.uart_lock.unlock();
+  } else if (auto* on = exit.get_if<arm::PsciCpuOn>()) {
+    handle_psci_cpu_on(*on, cpu.index);
+  } else if (auto* off = exit.get_if<arm::PsciCpuOff>()) {
+    off->complete(arm::psci::Status::Success);
+    return Next::Off;
+  } else if (auto* suspend = exit.get_if<arm::PsciCpuSuspend>()) {
+    // Every state as a standby (DEN0022 allows it): a WFI that returns SUCCESS.
+    suspend->complete(arm::psci::Status::Success);
+    slot.wake_at = vcpu.next_deadline();
+    return Next::Wait;
+  } else if (exit.is<arm::PsciSystemOff>()) {
+    power_off(index, "guest powered off", 0);
+  } else if (exit.is<arm::PsciSystemReset>()) {
+    power_off(index, "guest asked for a reset, which this example does not support", 3);
+  } else if (!handle_sysreg(exit, index, cpu.index)) {
+    vm.stats[index].note_unexpected(exit, vcpu.registers().pc);  // the vCPU's default action follows
+  }
+  return Next::Run;
+}
+
+bool runnable(const VcpuSlot& slot) {
+  switch (slot.state) {
+    case VcpuState::Off: {
+      arm::psci::AffinityState state;
+      __atomic_load(&vm.psci_vcpus[slot.index].state, &state, __ATOMIC_ACQUIRE);
+      return state == arm::psci::AffinityState::OnPending;
+    }
+    case VcpuState::Waiting:
+      return vm.vgic.has_work(slot.index) || arm::read_sysreg<arm::SysReg::CNTPCT_EL0>() >= slot.wake_at;
+    case VcpuState::Runnable:
+      break;
+  }
+  return true;
+}
+
+bool other_runnable(const PhysicalCpu& cpu, const VcpuSlot& self) {
+  for (unsigned n = 0; n < cpu.count; ++n)
+    if (cpu.slots[n] != &self && runnable(*cpu.slots[n])) return true;
+  return false;
+}
+
+// The earliest deadline of the vCPUs of `cpu` parked in WFI.
+uint64_t earliest_wake(const PhysicalCpu& cpu) {
+  uint64_t wake = arm::kNoDeadline;
+  for (unsigned n = 0; n < cpu.count; ++n)
+    if (cpu.slots[n]->state == VcpuState::Waiting) wake = arm::earliest(wake, cpu.slots[n]->wake_at);
+  return wake;
+}
+
+// The EL2 physical timer while a vCPU runs on a CPU shared with others: the end of its time
+// slice or, if earlier, a parked vCPU's deadline (which then need not wait for the slice).
+void arm_cpu_timer(PhysicalCpu& cpu) {
+  if (cpu.count < 2) return;  // alone on its CPU: nobody to give way to
+  const uint64_t now = arm::read_sysreg<arm::SysReg::CNTPCT_EL0>();
+  if (now >= cpu.slice_end)
+    cpu.slice_end = now + arm::HypervisorTimer::frequency() * kTimeSliceUs / 1'000'000;
+  // A parked vCPU whose deadline passed is runnable already: it gets its turn at the slice's end.
+  const uint64_t wake = earliest_wake(cpu);
+  arm::HypervisorTimer::start_at(wake > now ? arm::earliest(cpu.slice_end, wake) : cpu.slice_end);
+}
+
+// Nothing on this CPU can run: it sleeps at EL2 (WFI) until the earliest deadline of its
+// parked vCPUs or an interrupt (a kick from another CPU, console input), then takes what
+// arrived. A kick sent between the caller's last look at its vCPUs and the WFI is pending
+// already, and a pending interrupt ends a WFI whatever PSTATE.I (Arm ARM D1 "Wait for
+// Interrupt wake-up events").
+void idle(PhysicalCpu& cpu) {
+  const uint64_t wake = earliest_wake(cpu);
+  if (wake != arm::kNoDeadline) arm::HypervisorTimer::start_at(wake);
+  arm::wait_for_interrupt();
+  arm::HypervisorTimer::stop();
+  arm::PhysicalGic gic = gic_for(cpu.index);
+  for (;;) {
+    const uint32_t intid = gic.acknowledge();
+    if (intid > kMaxIntid) break;
+    gic.end_of_interrupt(intid);
+    if (intid == kUartIntid)
+      take_console_input(gic, cpu.index);
+    else
+      gic.deactivate(intid);  // the kick, the timer (stopped above), or nothing a guest owns now
+  }
+}
+
+// A CPU_ON for the vCPU in `slot` arrived: a fresh vCPU at the entry point the guest named.
+void start_vcpu(const PhysicalCpu& cpu, VcpuSlot& slot) {
+  const unsigned index = slot.index;
+  vm.vgic.map_hardware(arm::kVirtualTimerIntid, arm::kVirtualTimerIntid, index);
+  if (vm.config.pmu) vm.vgic.map_hardware(arm::kPmuOverflowIntid, arm::kPmuOverflowIntid, index);
+  slot.vcpu = new (vcpu_storage[index])
+      arm::VCpu{{.mpidr = index,
+                 .entry = vm.cpu_entry[index],
+                 .argument = vm.cpu_context[index],
+                 .stage2_vttbr = vm.vttbr,
+                 .trap_wfi = true,
+                 .calls = &vm.calls,
+                 .pmu = vm.config.pmu ? arm::GuestPmu::Partitioned : arm::GuestPmu::None,
+                 .cpu = cpu.features}};
+  set_cpu_state(index, arm::psci::AffinityState::On);
+}
+
+// Takes the running vCPU off this CPU. put() disables its timers; a physical PPI 27 left
+// active for it (hardware-linked in its vGIC) would block the timer of whatever runs here
+// next. If its timer still fires when it runs again, the PPI fires again.
+void switch_out(arm::PhysicalGic& gic, arm::VCpu& vcpu) {
+  arm::HypervisorTimer::stop();
+  vcpu.put();
+  if (gic.private_interrupt_active(arm::kVirtualTimerIntid)) gic.deactivate(arm::kVirtualTimerIntid);
+}
+
+// The task of the vCPU in `slot` on physical CPU `cpu`: it runs the vCPU while it can and
+// parks it (WFI, CPU_SUSPEND, CPU_OFF, before CPU_ON, preempted) so that the CPU's other vCPUs
+// run, or the CPU sleeps when none can.
+arm::Task<> vcpu_task(arm::FrameArena&, PhysicalCpu& cpu, VcpuSlot& slot) {
+  arm::PhysicalGic gic = gic_for(cpu.index);
+  for (;;) {
+    while (!runnable(slot)) {
+      if (other_runnable(cpu, slot))
+        co_await cpu.scheduler.yield();
+      else
+        idle(cpu);
+    }
+    if (slot.state == VcpuState::Off) start_vcpu(cpu, slot);
+    slot.state = VcpuState::Runnable;
+    arm::VCpu& vcpu = *slot.vcpu;
+    vcpu.load();
+    sync_list_registers(slot.index, cpu.list_registers);
+    cpu.reschedule = false;
+    cpu.slice_end = 0;
+    arm_cpu_timer(cpu);
+    Next next = Next::Run;
+    while (next == Next::Run) {
+      arm::Exit& exit = co_await vcpu.next_exit();
+      next = handle_exit(cpu, slot, vcpu, exit, gic);
+      sync_guest_interrupts(slot.index, cpu.list_registers, gic, vcpu);
+      // An interrupt that arrived since the WFI trapped is in a list register now: no wait.
+      if (next == Next::Wait && list_register_pending(cpu.list_registers)) next = Next::Run;
+      if (next == Next::Yield && !other_runnable(cpu, slot)) next = Next::Run;
+      if (next != Next::Run || !cpu.reschedule) continue;
+      cpu.reschedule = false;
+      if (other_runnable(cpu, slot))
+        next = Next::Yield;
+      else
+        arm_cpu_timer(cpu);
+    }
+    switch_out(gic, vcpu);
+    if (next == Next::Off) {
+      slot.state = VcpuState::Off;
+      set_cpu_state(slot.index, arm::psci::AffinityState::Off);
+    } else if (next == Next::Wait) {
+      slot.state = VcpuState::Waiting;
+    }
+    co_await cpu.scheduler.yield();  // round robin: the others on this CPU first
+  }
+}
+
+// Runs the vCPUs placed on physical CPU `index` (n % physical_cpu_count == index), whose
+// features PerCpu probed. Never returns: SYSTEM_OFF ends the hypervisor.
+[[noreturn]] void run_cpu(unsigned index, const arm::HardwareFeatures& features) {
+  PhysicalCpu& cpu = cpu_table[index];
+  cpu.index = index;
+  cpu.features = &features;
+  cpu.list_registers = arm::list_register_count() < arm::kMaxListRegisters ? arm::list_register_count()
+                                                                           : arm::kMaxListRegisters;
   arm::PhysicalGic gic = gic_for(index);
   gic.init_this_cpu();
   gic.set_split_eoi(true);
   gic.enable_private_interrupt(arm::kVirtualTimerIntid);
   gic.enable_private_interrupt(arm::kPhysicalTimerIntid);
+  gic.enable_private_interrupt(arm::HypervisorTimer::kIntid);
   gic.enable_private_interrupt(kMaintenanceIntid);
   gic.enable_private_interrupt(kKickSgi);
-  vm.vgic.map_hardware(arm::kVirtualTimerIntid, arm::kVirtualTimerIntid, index);
-  if (vm.config.pmu) {
-    gic.enable_private_interrupt(arm::kPmuOverflowIntid);
-    vm.vgic.map_hardware(arm::kPmuOverflowIntid, arm::kPmuOverflowIntid, index);
+  if (vm.config.pmu) gic.enable_private_interrupt(arm::kPmuOverflowIntid);
+  arm::Task<> tasks[hv::kMaxCpus];
+  for (unsigned n = index; n < vm.config.cpus; n += physical_cpu_count) {
+    VcpuSlot& slot = slots[n];
+    slot.index = n;
+    cpu.slots[cpu.count] = &slot;
+    tasks[cpu.count] = vcpu_task(cpu.frames, cpu, slot);
+    if (!cpu.scheduler.spawn(tasks[cpu.count])) power_off(n, "no room for the vCPU's task", 1);
+    ++cpu.count;
   }
-  arm::VCpu vcpu{{.mpidr = index,
-                  .entry = entry,
-                  .argument = argument,
-                  .stage2_vttbr = vm.vttbr,
-                  .trap_wfi = false,
-                  .calls = &vm.calls,
-                  .pmu = vm.config.pmu ? arm::GuestPmu::Partitioned : arm::GuestPmu::None,
-                  .cpu = &cpu}};
-  vcpu.load();
-  hv::ExitStats& stats = vm.stats[index];
-  const unsigned list_registers = arm::list_register_count() < arm::kMaxListRegisters
-                                      ? arm::list_register_count()
-                                      : arm::kMaxListRegisters;
-  sync_list_registers(index, list_registers);
-  for (arm::Exit& exit : vcpu.run()) {
-    stats.count(exit);
-    if (exit.is<arm::ExternalInterrupt>()) {
-      forward_physical_interrupt(index, gic, vcpu);
-    } else if (auto* level = exit.get_if<arm::TimerLevel>()) {
-      kick(vm.vgic.set_level(level->intid, level->high, index), index);
-    } else if (auto* read = exit.get_if<arm::MmioRead>();
-               read != nullptr && vm.vgic.contains(read->address)) {
-      // The list registers first, so that the guest reads what it acknowledged since entry.
-      sync_list_registers(index, list_registers);
-      read->complete(vm.vgic.read(index, read->address, read->size));
-    } else if (auto* write = exit.get_if<arm::MmioWrite>();
-               write != nullptr && vm.vgic.contains(write->address)) {
-      kick(vm.vgic.write(index, write->address, write->size, write->value), index);
-    } else if (auto* read = exit.get_if<arm::MmioRead>(); read != nullptr && in_uart(read->address)) {
-      vm.uart_lock.lock();
-      read->complete(vm.uart.read(read->address - kUartBase));
-      // Room in the FIFO again: take what waits in the physical one.
-      if (read->address - kUartBase == hv::EmulatedPl011::kDr) receive_console_input();
-      update_uart_interrupt(index);  // reading the data register may drop the line
-      vm.uart_lock.unlock();
-    } else if (auto* write = exit.get_if<arm::MmioWrite>(); write != nullptr && in_uart(write->address)) {
-      vm.uart_lock.lock();
-      vm.uart.write(write->address - kUartBase, write->value);
-      update_uart_interrupt(index);
-      vm.uart_lock.unlock();
-    } else if (auto* on = exit.get_if<arm::PsciCpuOn>()) {
-      handle_psci_cpu_on(*on);
-    } else if (auto* off = exit.get_if<arm::PsciCpuOff>()) {
-      off->complete(arm::psci::Status::Success);
-      break;
-    } else if (exit.is<arm::PsciSystemOff>()) {
-      power_off(index, "guest powered off", 0);
-    } else if (exit.is<arm::PsciSystemReset>()) {
-      power_off(index, "guest asked for a reset, which this example does not support", 3);
-    } else if (!handle_sysreg(exit, index)) {
-      stats.note_unexpected(exit, vcpu.registers().pc);  // the vCPU's default action follows
-    }
-    sync_guest_interrupts(index, list_registers, gic, vcpu);
-  }
-  // The vCPU is off: put() disables its timers, and a physical PPI 27 left active for it
-  // (hardware-linked) would block the timer of whatever runs here next.
-  vcpu.put();
-  if (gic.private_interrupt_active(arm::kVirtualTimerIntid)) gic.deactivate(arm::kVirtualTimerIntid);
+  cpu.scheduler.run();
+  power_off(index, "a vCPU task ended", 1);
 }
 
 }  // namespace
@@ -516,15 +746,7 @@ void run_vcpu(unsigned index, uint64_t entry, uint64_t argument, const arm::Hard
 extern "C" void arm_el2_secondary_main(uint64_t cpu) {
   arm::PerCpu percpu;
   if (percpu.enable() != arm::EnableError::None) power_off(static_cast<unsigned>(cpu), "EL2 setup failed", 1);
-  set_cpu_state(static_cast<unsigned>(cpu), arm::psci::AffinityState::On);
-  run_vcpu(static_cast<unsigned>(cpu), vm.cpu_entry[cpu], vm.cpu_context[cpu], percpu.features());
-  // The guest turned this vCPU off: hand the CPU back to the firmware.
-  set_cpu_state(static_cast<unsigned>(cpu), arm::psci::AffinityState::Off);
-  arm::smccc::CallRegisters call;
-  call.x[0] = arm::psci::kCpuOff;
-  arm::smccc::SmcConduit firmware;
-  arm::smccc::call_firmware(firmware, call);
-  for (;;) asm volatile("wfi");
+  run_cpu(static_cast<unsigned>(cpu), percpu.features());
 }
 
 int main() {
@@ -540,7 +762,14 @@ int main() {
   arm::PhysicalGic boot_gic = gic_for(0);
   boot_gic.init_this_cpu();
   enable_console_input(boot_gic);
-  set_cpu_state(0, arm::psci::AffinityState::On);
-  run_vcpu(0, vm.config.entry, vm.dtb, percpu.features());
-  power_off(0, "the boot vCPU turned itself off", 0);
+  vm.cpu_entry[0] = vm.config.entry;
+  vm.cpu_context[0] = vm.dtb;
+  set_cpu_state(0, arm::psci::AffinityState::OnPending);
+  for (unsigned cpu = 1; cpu < physical_cpu_count; ++cpu) {
+    if (const int64_t status = firmware_cpu_on(cpu); status != 0) {
+      printf("hypervisor: firmware CPU_ON for CPU %u failed (%lld)\n", cpu, static_cast<long long>(status));
+      return 1;
+    }
+  }
+  run_cpu(0, percpu.features());
 }
