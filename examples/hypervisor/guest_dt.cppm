@@ -5,8 +5,10 @@
 // timer, the PL011 (emulated by the hypervisor) and its clock.
 // Replaced: memory (only the guest's RAM: the hypervisor's own memory is never visible)
 // and chosen (bootargs, initrd).
-// Dropped: every other device (PCIe, virtio-mmio, fw-cfg, flash, GPIO, RTC, PMU), since
-// the hypervisor neither maps nor emulates them.
+// Dropped: every other device (PCIe, virtio-mmio, fw-cfg, flash, GPIO, RTC), since the
+// hypervisor neither maps nor emulates them, and the PMU unless the vCPUs have one
+// (GuestDtInput::pmu: its "arm,armv8-pmuv3" node names the overflow PPI the hypervisor
+// raises through the vGIC).
 module;
 #include <stdint.h>
 #include <stdio.h>
@@ -24,11 +26,11 @@ bool has_prefix(const char* name, const char* prefix) {
 namespace hv {
 
 // Nodes directly under the root that the guest does not get.
-constexpr const char* kDroppedRootChildren[] = {"platform-bus", "fw-cfg",      "pcie",      "flash",
-                                                "pmu",          "virtio_mmio", "gpio-keys", "pl061",
-                                                "pl031",        "memory",      "chosen"};
+constexpr const char* kDroppedRootChildren[] = {"platform-bus", "fw-cfg", "pcie",  "flash",  "virtio_mmio",
+                                                "gpio-keys",    "pl061",  "pl031", "memory", "chosen"};
 
-bool drop_root_child(const char* name) {
+bool drop_root_child(const char* name, bool pmu) {
+  if (has_prefix(name, "pmu")) return !pmu;
   for (const char* prefix : kDroppedRootChildren)
     if (has_prefix(name, prefix)) return true;
   return false;
@@ -56,6 +58,7 @@ struct GuestDtInput {
   uint64_t initrd_end = 0;
   const char* bootargs = "";
   const char* stdout_path = "/pl011@9000000";
+  bool pmu = false;  // the vCPUs have a guest PMU (VCpuConfig::pmu): keep QEMU's PMU node
 };
 
 // The number of CPU nodes under /cpus: how many CPUs QEMU has (-smp).
@@ -104,7 +107,7 @@ unsigned long build_guest_dt(const void* host_dtb, unsigned long host_dtb_max, c
     if (token.kind == Kind::End) break;
     if (token.kind == Kind::BeginNode) {
       bool drop = false;
-      if (depth == 1) drop = drop_root_child(token.name);
+      if (depth == 1) drop = drop_root_child(token.name, input.pmu);
       if (depth == 2 && has_prefix(path[1], "cpus")) drop = drop_cpus_child(token.name, input.vcpus);
       if (depth == 2 && has_prefix(path[1], "intc")) drop = has_prefix(token.name, "its");
       if (drop) {

@@ -251,6 +251,7 @@ bool prepare_vm(unsigned physical_cpus) {
   dt.ram_size = guest_ram_size;
   dt.vcpus = config.cpus;
   dt.bootargs = config.cmdline;
+  dt.pmu = config.pmu;
   if (config.initrd != 0) {
     dt.initrd_start = config.initrd;
     dt.initrd_end = config.initrd + config.initrd_size;
