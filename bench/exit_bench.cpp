@@ -13,7 +13,7 @@
 
 extern "C" char bench_hvc_guest[], bench_mmio_read_guest[], bench_mmio_write_guest[],
     bench_sysreg_read_guest[], bench_wfi_guest[], bench_sgi_send_guest[], bench_sgi_receive_guest[],
-    bench_cntp_cval_write_guest[], bench_timer_guest[];
+    bench_cntp_cval_write_guest[], bench_timer_guest[], bench_smccc_version_guest[];
 extern "C" char bench_floor_vectors[], arm_el2_vectors[];
 extern "C" char __image_start[], __image_end[];
 
@@ -86,23 +86,29 @@ bool answer_with_vgic(arm::Exit& exit) {
 
 // The EL1 physical timer is not emulated unless asked: the sysreg_read row's guest reads
 // CNTP_CTL_EL0 as a trapped register that reaches the hypervisor.
+// The default call policy: arm.smc answers the SMCCC architecture calls inside run().
+const arm::smccc::GuestCallPolicy kSmcccCalls{};
+
 arm::VCpuConfig guest_config(const char* guest, uint64_t iterations, uint64_t stage2_vttbr,
-                             bool emulate_physical_timer = false) {
+                             bool emulate_physical_timer = false,
+                             const arm::smccc::GuestCallPolicy* calls = nullptr) {
   return {.entry = reinterpret_cast<uint64_t>(guest),
           .argument = iterations,
           .stack = reinterpret_cast<uint64_t>(guest_stack + sizeof guest_stack),
           .stage2_vttbr = stage2_vttbr,
           .trap_wfi = true,
           .emulate_physical_timer = emulate_physical_timer,
-          .virtual_gic = false};
+          .virtual_gic = false,
+          .calls = calls};
 }
 
 enum class Loop { Coroutine, Callback, CoroutineWithVgic };
 
 // One run from vCPU creation to the report; returns the counter delta.
 uint64_t run_once(const char* guest, uint64_t iterations, uint64_t vttbr, uint64_t x1, Loop loop,
-                  bool el2_only, bool emulate_physical_timer = false) {
-  arm::VCpu vcpu{guest_config(guest, iterations, vttbr, emulate_physical_timer)};
+                  bool el2_only, bool emulate_physical_timer = false,
+                  const arm::smccc::GuestCallPolicy* calls = nullptr) {
+  arm::VCpu vcpu{guest_config(guest, iterations, vttbr, emulate_physical_timer, calls)};
   vcpu.registers().x[1] = x1;
   start_counting(el2_only);
   const uint64_t start = counted();
@@ -289,6 +295,10 @@ int main() {
 
   print("hvc_round_trip", per_round_trip([](uint64_t n, bool el2) {
           return run_once(bench_hvc_guest, n, 0, 0, Loop::Coroutine, el2);
+        }));
+  // An SMCCC call answered inside run() (no event): kvm-unit-tests' hyp_call.
+  print("smccc_call_in_run_round_trip", per_round_trip([](uint64_t n, bool el2) {
+          return run_once(bench_smccc_version_guest, n, 0, 0, Loop::Coroutine, el2, false, &kSmcccCalls);
         }));
   print("hvc_round_trip_callback", per_round_trip([](uint64_t n, bool el2) {
           return run_once(bench_hvc_guest, n, 0, 0, Loop::Callback, el2);

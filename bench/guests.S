@@ -24,6 +24,21 @@ bench_guest bench_mmio_write_guest, str w2, [x1]
 bench_guest bench_sysreg_read_guest, mrs x2, cntp_ctl_el0
 bench_guest bench_wfi_guest, wfi
 
+// SMCCC_VERSION through HVC #0 (DEN0028: function id 0x80000000 in w0), answered by arm.smc
+// inside run(): kvm-unit-tests' hyp_call, a call no event reaches the hypervisor for. The
+// answer overwrites x0, so each iteration sets it again.
+    .section .guest_text, "ax"
+    .global bench_smccc_version_guest
+    .balign 16
+bench_smccc_version_guest:
+    mov     x19, x0
+1:  mov     w0, #0x80000000
+    hvc     #0
+    subs    x19, x19, #1
+    b.ne    1b
+    hvc     #REPORT
+    b       .
+
 // SGIs between two vCPUs sharing a CPU. The sender writes ICC_SGI1R_EL1 (x1 = its value)
 // that many times, each write a trap; the receiver opens its virtual CPU interface and
 // IRQs, says it is ready (`hvc #1`) and waits; its IRQ handler acknowledges the SGI, ends
