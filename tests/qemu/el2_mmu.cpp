@@ -8,10 +8,10 @@
 #include <arm/asm/mmu.h>
 
 #include "scenario.h"
+#include "start_cpu.h"
 
 import arm.vcpu;
 
-extern "C" char arm_el2_secondary_entry[];
 extern "C" char __text_end[];
 
 namespace {
@@ -121,13 +121,7 @@ extern "C" void arm_el2_secondary_main(uint64_t cpu) {
 
 int main() {
   failures[0] = check_this_cpu(0);
-  arm::smccc::CallRegisters call;
-  call.x[0] = arm::psci::kCpuOn64;
-  call.x[1] = 1;
-  call.x[2] = reinterpret_cast<uint64_t>(arm_el2_secondary_entry);
-  call.x[3] = 1;
-  arm::smccc::SmcConduit firmware;
-  SCENARIO_CHECK(arm::smccc::call_firmware(firmware, call).x[0] == 0);
+  SCENARIO_CHECK(start_cpu(1));
   contend();
   __atomic_fetch_add(&cpus_done, 1, __ATOMIC_RELEASE);
   // Up to 10 s of counter time for CPU 1 (its QEMU thread may be slow on a loaded host).

@@ -114,13 +114,7 @@ pmu_guest:
     mov     x10, #9                   // the counter wrapped: 0 after 0xfffffffe + 2 (in its
     mrs     x1, pmevcntr0_el0         // low 32 bits: FEAT_PMUv3p5's 64-bit event counters
     cbnz    w1, fail                  // still overflow there while PMCR_EL0.LP is clear)
-    mov     x0, #GUEST_PASS
-    hvc     #GUEST_REPORT
-    b       .
-fail:
-    mov     x0, x10
-    hvc     #GUEST_REPORT
-    b       .
+    guest_report_pass_or_x10
 
 irq_handler:
     mrs     x21, icc_iar1_el1

@@ -44,13 +44,7 @@ pmu_none_guest:
     mov     x1, x20
     cmp     x20, #ACCESSES
     b.ne    fail
-    mov     x0, #GUEST_PASS
-    hvc     #GUEST_REPORT
-    b       .
-fail:
-    mov     x0, x10
-    hvc     #GUEST_REPORT
-    b       .
+    guest_report_pass_or_x10
 
 sync_handler:
     mrs     x21, esr_el1

@@ -3,11 +3,11 @@
 // firmware's PSCI (QEMU's) and runs vCPU 1 there, which reports in and turns itself off;
 // AFFINITY_INFO and ALREADY_ON come from the policy's vCPU table.
 #include "scenario.h"
+#include "start_cpu.h"
 
 import arm.vcpu;
 
 extern "C" char psci_smp_guest[];
-extern "C" char arm_el2_secondary_entry[];
 SCENARIO_GUEST_STACK(guest_stack);
 
 namespace {
@@ -61,14 +61,7 @@ int main() {
       set_state(1, arm::psci::AffinityState::OnPending);
       secondary_entry = on->entry;
       secondary_context = on->context_id;
-      arm::smccc::CallRegisters call;
-      call.x[0] = arm::psci::kCpuOn64;
-      call.x[1] = 1;
-      call.x[2] = reinterpret_cast<uint64_t>(arm_el2_secondary_entry);
-      call.x[3] = 1;
-      arm::smccc::SmcConduit firmware;
-      const int64_t status = static_cast<int64_t>(arm::smccc::call_firmware(firmware, call).x[0]);
-      SCENARIO_CHECK(status == 0);
+      SCENARIO_CHECK(start_cpu(1));
       on->complete(arm::psci::Status::Success);
       continue;
     }

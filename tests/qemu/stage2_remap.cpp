@@ -9,11 +9,11 @@
 #include <arm/asm/mmu.h>
 
 #include "scenario.h"
+#include "start_cpu.h"
 
 import arm.vcpu;
 
 extern "C" char stage2_remap_guest[];
-extern "C" char arm_el2_secondary_entry[];
 extern "C" char __text_end[], __rodata_end[];  // the guest programs (runtime/el2/el2.ld.in)
 
 namespace {
@@ -87,13 +87,7 @@ int main() {
   arm::Stage2Tlb tlb;
   tlb.invalidate_vmid(vttbr);  // VMID 9 may have served an earlier VM (firmware, a reboot)
 
-  arm::smccc::CallRegisters call;
-  call.x[0] = arm::psci::kCpuOn64;
-  call.x[1] = 1;
-  call.x[2] = address_of(arm_el2_secondary_entry);
-  call.x[3] = 1;
-  arm::smccc::SmcConduit firmware;
-  SCENARIO_CHECK(arm::smccc::call_firmware(firmware, call).x[0] == 0);
+  SCENARIO_CHECK(start_cpu(1));
 
   uint64_t frequency, start, now;
   asm volatile("mrs %0, cntfrq_el0\n mrs %1, cntpct_el0" : "=r"(frequency), "=r"(start));

@@ -8,6 +8,7 @@
 #pragma once
 #include "../support/vgic_list_registers.h"
 #include "scenario.h"
+#include "start_cpu.h"
 #include "vgic_guest.h"
 
 // A VM's vGIC at QEMU virt's GIC addresses (the guests' vgic_guest.h).
@@ -97,20 +98,6 @@ class VgicHost {
   unsigned list_registers_ = 0;
   bool used_[arm::kVgicMaxVcpus] = {};
 };
-
-// Starts physical CPU `cpu` at the runtime's secondary entry (arm_el2_secondary_main(cpu)),
-// through the firmware's PSCI CPU_ON; true on success.
-// NOLINTNEXTLINE(bugprone-dynamic-static-initializers): a declaration of the runtime's symbol
-extern "C" char arm_el2_secondary_entry[];
-inline bool start_cpu(unsigned cpu) {
-  arm::smccc::CallRegisters call;
-  call.x[0] = arm::psci::kCpuOn64;
-  call.x[1] = cpu;
-  call.x[2] = reinterpret_cast<uint64_t>(arm_el2_secondary_entry);
-  call.x[3] = cpu;
-  arm::smccc::SmcConduit firmware;
-  return arm::smccc::call_firmware(firmware, call).x[0] == 0;
-}
 
 // Waits until `flag` is set, at most `seconds` of counter time (another CPU's QEMU thread
 // may be slow on a loaded host); returns the flag.
