@@ -32,7 +32,9 @@ class EmulatedPl011 {
   // PrimeCell ID 0xB105F00D; the AMBA bus driver identifies the device by them.
   static constexpr uint8_t kIdRegisters[8] = {0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
 
-  explicit EmulatedPl011(void (*output)(char)) noexcept : output_(output) {}
+  // Where transmitted characters go: output(context, c).
+  using Output = void (*)(void* context, char c);
+  EmulatedPl011(Output output, void* context) noexcept : output_(output), output_context_(context) {}
 
   // Reading DR takes a character from the receive FIFO (0 when it is empty).
   uint64_t read(uint64_t offset) noexcept {
@@ -74,7 +76,7 @@ class EmulatedPl011 {
     const auto v = static_cast<uint32_t>(value);
     switch (offset) {
       case kDr:
-        output_(static_cast<char>(v & 0xff));
+        output_(output_context_, static_cast<char>(v & 0xff));
         ++characters_written_;
         break;
       case kIlpr:
@@ -134,7 +136,8 @@ class EmulatedPl011 {
     return c;
   }
 
-  void (*output_)(char);
+  Output output_;
+  void* output_context_;
   uint32_t ilpr_ = 0, ibrd_ = 0, fbrd_ = 0, lcr_h_ = 0, cr_ = 0x300, ifls_ = 0x12, imsc_ = 0, dmacr_ = 0;
   uint64_t characters_written_ = 0;
   uint8_t rx_fifo_[kFifoDepth] = {};

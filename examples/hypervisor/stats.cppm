@@ -20,11 +20,11 @@ class ExitStats {
   void add(const ExitStats& other) {
     for (unsigned i = 0; i < kKinds; ++i) counts_[i] += other.counts_[i];
   }
-  // Prints "exits by type", largest first.
-  void print() const {
+  // Prints "exits by type", largest first, after `who` (which VM, or "").
+  void print(const char* who) const {
     uint64_t total = 0;
     for (uint64_t count : counts_) total += count;
-    printf("hypervisor: %llu exits reached the exit loop, by type:\n",
+    printf("hypervisor: %s%llu exits reached the exit loop, by type:\n", who,
            static_cast<unsigned long long>(total));
     bool printed[kKinds] = {};
     for (;;) {
@@ -37,10 +37,10 @@ class ExitStats {
     }
   }
   // Reports the first few exits the hypervisor had no handler for (the vCPU then applies
-  // its default: an injected exception or NOT_SUPPORTED).
-  void note_unexpected(const arm::Exit& exit, uint64_t pc) {
+  // its default: an injected exception or NOT_SUPPORTED), after `who` (which VM, or "").
+  void note_unexpected(const arm::Exit& exit, uint64_t pc, const char* who) {
     if (unexpected_++ < 8)
-      printf("hypervisor: unhandled %s exit at guest pc 0x%llx\n", arm::exit_name(exit.index()),
+      printf("hypervisor: %sunhandled %s exit at guest pc 0x%llx\n", who, arm::exit_name(exit.index()),
              static_cast<unsigned long long>(pc));
   }
 

@@ -23,12 +23,40 @@ TEST_CASE("the hypervisor's configuration: keys, numbers, comments, defaults") {
       parse("# comment\nkernel=0x41000000\ninitrd=0x48000000\ninitrd_size=1234\ncpus=2\n"
             "cmdline=console=ttyAMA0 rdinit=/init\n",
             config, error));
-  CHECK(config.kernel == 0x4100'0000);
-  CHECK(config.entry == 0x4100'0000);  // a raw binary's default entry: its load address
-  CHECK(config.initrd == 0x4800'0000);
-  CHECK(config.initrd_size == 1234);
-  CHECK(config.cpus == 2);
-  CHECK(std::string(config.cmdline) == "console=ttyAMA0 rdinit=/init");
+  REQUIRE(config.vm_count == 1);  // no [vmN] header: one VM
+  const hv::VmConfig& vm = config.vms[0];
+  CHECK(vm.kernel == 0x4100'0000);
+  CHECK(vm.entry == 0x4100'0000);  // a raw binary's default entry: its load address
+  CHECK(vm.initrd == 0x4800'0000);
+  CHECK(vm.initrd_size == 1234);
+  CHECK(vm.cpus == 2);
+  CHECK(vm.memory == 0);  // the RAM the hypervisor leaves
+  CHECK(std::string(vm.cmdline) == "console=ttyAMA0 rdinit=/init");
+}
+
+TEST_CASE("several VMs: numbered sections, each with its own keys and memory size") {
+  hv::Config config;
+  hv::ConfigError error;
+  REQUIRE(
+      parse("[vm0]\nkernel=0x41000000\nmemory=64M\ncpus=2\n\n[vm1]\nkernel=0x45000000\n"
+            "memory=0x4000000\npmu=on\n[vm2]\nkernel=0x49000000\nmemory=1G\n",
+            config, error));
+  REQUIRE(config.vm_count == 3);
+  CHECK(config.vms[0].kernel == 0x4100'0000);
+  CHECK(config.vms[0].memory == 64ull << 20);
+  CHECK(config.vms[0].cpus == 2);
+  CHECK_FALSE(config.vms[0].pmu);
+  CHECK(config.vms[1].kernel == 0x4500'0000);
+  CHECK(config.vms[1].memory == 64ull << 20);
+  CHECK(config.vms[1].cpus == 1);
+  CHECK(config.vms[1].pmu);
+  CHECK(config.vms[2].memory == 1ull << 30);
+
+  // Keys before the first header are vm0's.
+  REQUIRE(parse("kernel=0x41000000\nmemory=2048K\n[vm1]\nkernel=0x45000000\n", config, error));
+  CHECK(config.vm_count == 2);
+  CHECK(config.vms[0].memory == 2ull << 20);
+  CHECK(config.vms[1].memory == 0);
 }
 
 TEST_CASE("a malformed configuration is rejected with what is wrong and where") {
@@ -36,11 +64,16 @@ TEST_CASE("a malformed configuration is rejected with what is wrong and where") 
   hv::ConfigError error;
   CHECK_FALSE(parse("kernel=0x41000000\nkernal=1\n", config, error));
   CHECK(error.line == 2);
+  CHECK(error.vm == 0);
   CHECK(std::string(error.message) == "unknown key 'kernal'");
 
   error = {};
   CHECK_FALSE(parse("kernel=0x4100zz\n", config, error));
   CHECK(error.line == 1);
+  CHECK(std::string(error.message) == "kernel needs a number (decimal or 0x hex)");
+
+  error = {};
+  CHECK_FALSE(parse("kernel=0x100000000000000000\n", config, error));  // more than 64 bits
   CHECK(std::string(error.message) == "kernel needs a number (decimal or 0x hex)");
 
   error = {};
@@ -63,10 +96,60 @@ TEST_CASE("a malformed configuration is rejected with what is wrong and where") 
   CHECK(std::string(error.message) == "initrd= needs initrd_size=");
 }
 
+TEST_CASE("a malformed description of several VMs names the VM and the setting") {
+  hv::Config config;
+  hv::ConfigError error;
+  CHECK_FALSE(parse("[vm0]\nkernel=1\nmemory=64M\n[vm1]\nkernel=2\nmemory=3M\n", config, error));
+  CHECK(error.line == 6);
+  CHECK(error.vm == 1);
+  CHECK(std::string(error.message) == "memory must be a multiple of 2 MiB");
+
+  error = {};
+  CHECK_FALSE(parse("[vm0]\nkernel=1\nmemory=lots\n", config, error));
+  CHECK(error.vm == 0);
+  CHECK(std::string(error.message) == "memory needs a size (bytes, or a number with K, M or G)");
+
+  error = {};
+  CHECK_FALSE(parse("[vm0]\nkernel=1\n[vm2]\nkernel=2\n", config, error));
+  CHECK(error.line == 3);
+  CHECK(std::string(error.message) == "[vm2] where [vm1] was expected");
+
+  error = {};
+  CHECK_FALSE(parse("kernel=1\n[vm0]\n", config, error));  // vm0 had its keys already
+  CHECK(std::string(error.message) == "[vm0] where [vm1] was expected");
+
+  error = {};
+  CHECK_FALSE(parse("[vm0]\nkernel=1\n[vm1]\ncpus=2\n", config, error));
+  CHECK(error.line == 0);
+  CHECK(error.vm == 1);
+  CHECK(std::string(error.message) == "no kernel= line (where the guest kernel was loaded)");
+
+  error = {};
+  CHECK_FALSE(parse("[vm0]\nkernel=1\n[vm1]\nkernel=2\n", config, error));
+  CHECK(error.vm == 1);
+  CHECK(std::string(error.message) == "memory= missing: only one VM may take the RAM the others leave");
+
+  error = {};
+  CHECK_FALSE(parse("cpus=5\nkernel=1\nmemory=4M\n[vm1]\ncpus=4\nkernel=2\n", config, error));
+  CHECK(error.vm == hv::ConfigError::kNoVm);
+  CHECK(std::string(error.message) == "the VMs have 9 vCPUs together; at most 8");
+
+  error = {};
+  CHECK_FALSE(
+      parse("[vm0]\nkernel=1\nmemory=2M\n[vm1]\nkernel=1\nmemory=2M\n[vm2]\nkernel=1\n"
+            "memory=2M\n[vm3]\nkernel=1\nmemory=2M\n[vm4]\n",
+            config, error));
+  CHECK(std::string(error.message) == "at most 4 VMs");
+
+  error = {};
+  CHECK_FALSE(parse("[virtual machine]\n", config, error));
+  CHECK(std::string(error.message) == "expected [vmN]");
+}
+
 TEST_CASE("the emulated PL011 transmits at once and raises TXIS while unmasked") {
   static std::string written;
   written.clear();
-  hv::EmulatedPl011 uart{[](char c) { written.push_back(c); }};
+  hv::EmulatedPl011 uart{[](void*, char c) { written.push_back(c); }, nullptr};
   CHECK((uart.read(hv::EmulatedPl011::kFr) & hv::EmulatedPl011::kFrTxfe) != 0);
   CHECK((uart.read(hv::EmulatedPl011::kFr) & hv::EmulatedPl011::kFrRxfe) != 0);
   uart.write(hv::EmulatedPl011::kDr, 'o');
@@ -89,7 +172,7 @@ TEST_CASE("the emulated PL011 transmits at once and raises TXIS while unmasked")
 TEST_CASE(
     "the emulated PL011 queues received characters in a 16-entry FIFO and raises RXIS until it is empty") {
   using Uart = hv::EmulatedPl011;
-  Uart uart{[](char) {}};
+  Uart uart{[](void*, char) {}, nullptr};
   uart.write(Uart::kImsc, Uart::kRxInterrupt | Uart::kRxTimeoutInterrupt);
   CHECK((uart.read(Uart::kFr) & Uart::kFrRxfe) != 0);
   CHECK_FALSE(uart.interrupt_pending());
