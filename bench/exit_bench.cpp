@@ -169,6 +169,36 @@ uint64_t run_switching(uint64_t iterations, bool el2_only) {
   return counted() - start;
 }
 
+// Two vCPUs on one CPU as the example hypervisor runs them: each is a task of an
+// arm::Scheduler looping on `co_await vcpu.next_exit()`; at a WFI its task puts the vCPU
+// and yields, and the scheduler resumes the other task, which loads its vCPU and enters it
+// (its own WFI completes then). One iteration: a WFI of each vCPU, so two switches.
+arm::Task<> wfi_switch_task(arm::FrameArena&, arm::VCpu& vcpu, arm::Scheduler<2>& scheduler) {
+  vcpu.load();
+  for (;;) {
+    arm::Exit& exit = co_await vcpu.next_exit();
+    if (!exit.is<arm::Wfx>()) break;  // the report
+    vcpu.put();
+    co_await scheduler.yield();
+    vcpu.load();
+  }
+  vcpu.put();
+}
+
+uint64_t run_wfi_switching(uint64_t iterations, bool el2_only) {
+  arm::VCpu a{guest_config(bench_wfi_guest, iterations, 0)};
+  arm::VCpu b{guest_config(bench_wfi_guest, iterations, 0)};
+  arm::FrameStorage<2048> frames;
+  arm::Scheduler<2> scheduler;
+  auto task_a = wfi_switch_task(frames, a, scheduler);
+  auto task_b = wfi_switch_task(frames, b, scheduler);
+  if (!scheduler.spawn(task_a) || !scheduler.spawn(task_b)) return 0;
+  start_counting(el2_only);
+  const uint64_t start = counted();
+  scheduler.run();
+  return counted() - start;
+}
+
 // An SGI from vCPU 0 to vCPU 1 of one VM, both on this CPU, the example hypervisor's way:
 // vCPU 0's ICC_SGI1R_EL1 write traps and goes to Vgic::send_sgi(); the host puts vCPU 0,
 // loads vCPU 1, folds and fills its list registers and resumes it; vCPU 1 takes the SGI
@@ -343,6 +373,9 @@ int main() {
   // Each iteration of run_switching is two exits, each followed by a put and a load.
   Cost switching = per_round_trip([](uint64_t n, bool el2) { return run_switching(n, el2); });
   print("vcpu_switch_round_trip", {switching.total / 2, switching.el2 / 2});
+  // From one vCPU's WFI to the other vCPU running, through the coroutine scheduler.
+  Cost wfi_switching = per_round_trip([](uint64_t n, bool el2) { return run_wfi_switching(n, el2); });
+  print("wfi_switch_to_other_vcpu", {wfi_switching.total / 2, wfi_switching.el2 / 2});
   // Not a round trip: the split between guest and EL2 is not measured (reported as EL2).
   const uint64_t latency = timer_deadline_to_handler(200);
   print("timer_deadline_to_handler", {latency, latency});
