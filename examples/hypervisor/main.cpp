@@ -45,25 +45,24 @@ import arm.fdt;
 import hv.config;
 import hv.guest_dt;
 import hv.pl011;
+import hv.platform;
 import hv.stats;
 
 extern "C" void arm_console_putc(char c);
+extern "C" void arm_el2_console_set_pl011(uint64_t base);
 extern "C" char arm_el2_secondary_entry[];
+extern "C" uint64_t arm_boot_argument;  // x0 at entry (runtime/el2/start.S): the device tree
+extern "C" char __image_end[];
 
 namespace {
 
-// QEMU virt (hw/arm/virt.c memory map).
-constexpr uint64_t kRamBase = 0x4000'0000;
-constexpr uint64_t kHostDtb = kRamBase;  // QEMU's DTB for an ELF image
+// Where QEMU puts the device tree for an ELF image it boots directly (hw/arm/boot.c: the
+// start of RAM), which it does not pass in x0; a boot loader (booti) passes it in x0.
+constexpr uint64_t kQemuElfDtb = 0x4000'0000;
 constexpr uint64_t kHostDtbMaxSize = 0x10'0000;
-constexpr uint64_t kConfigAddress = 0x4010'0000;  // hv.cfg (tools/run-hypervisor)
-constexpr uint64_t kConfigMaxSize = 0x1'0000;
-constexpr uint64_t kGuestRamBase = 0x4100'0000;  // below: the hypervisor's own memory
-constexpr uint64_t kGicDistributor = 0x0800'0000;
-constexpr uint64_t kGicRedistributors = 0x080a'0000;
-constexpr uint64_t kGicRedistributorStride = 0x2'0000;
-constexpr uint64_t kUartBase = 0x0900'0000;
-constexpr uint32_t kUartIntid = 33;            // SPI 1
+// The hypervisor keeps the first 16 MiB of RAM (the device tree QEMU puts there, hv.cfg,
+// its image, stacks and stage-2 tables); the VMs' RAM starts above.
+constexpr uint64_t kHypervisorMemory = 0x100'0000;
 constexpr uint64_t kGuestDtbSize = 0x20'0000;  // the guest's DTB: the last 2 MiB of RAM
 constexpr uint32_t kMaxIntid = 1019;
 constexpr uint32_t kMaintenanceIntid = 25;  // PPI 9, the GIC maintenance interrupt
@@ -223,26 +222,95 @@ struct Stage2 {
 alignas(4096) unsigned char stage2_pages[hv::kMaxVms][kStage2PagesPerVm * 4096];
 alignas(Stage2) unsigned char stage2_storage[hv::kMaxVms][sizeof(Stage2)];
 
-arm::PhysicalGic gic_for(unsigned cpu) {
-  return arm::PhysicalGic{kGicDistributor, kGicRedistributors + cpu * kGicRedistributorStride};
+// The machine, from its device tree (hv.platform), and that device tree, copied into the
+// hypervisor's own memory: a boot loader may leave it anywhere in RAM, even where a VM's
+// RAM will be.
+hv::Platform platform;
+alignas(8) unsigned char host_dtb[kHostDtbMaxSize];
+uint64_t guest_ram_base = 0;                        // the first VM's RAM
+uint64_t redistributor[hv::kMaxPhysicalCpus] = {};  // each physical CPU's GICR (RD_base)
+
+arm::PhysicalGic gic_for(unsigned cpu) { return arm::PhysicalGic{platform.gicd, redistributor[cpu]}; }
+
+// The affinity fields of an MPIDR (Aff3 [39:32], Aff2 [23:16], Aff1 [15:8], Aff0 [7:0]).
+constexpr uint64_t kMpidrAffinityMask = 0xff'00ff'ffffull;
+
+// GICR_TYPER (IHI 0069 12.11.37): Affinity_Value [63:32] (Aff3.Aff2.Aff1.Aff0), Last [4].
+constexpr uint64_t kGicrTyper = 0x8;
+constexpr uint64_t kGicrTyperLast = 1u << 4;
+
+// Finds the redistributor of the CPU with `mpidr` in the first redistributor region: the
+// frame whose GICR_TYPER names its affinity (the order of frames is the GIC's, not the
+// device tree's). 0 if none does.
+uint64_t find_redistributor(uint64_t mpidr) {
+  const uint64_t affinity = ((mpidr >> 32 & 0xff) << 24) | (mpidr & 0xff'ffff);
+  for (uint64_t frame = platform.gicr; frame + platform.gicr_stride <= platform.gicr + platform.gicr_size;
+       frame += platform.gicr_stride) {
+    const uint64_t typer = *reinterpret_cast<volatile uint64_t*>(frame + kGicrTyper);
+    if ((typer >> 32) == affinity) return frame;
+    if ((typer & kGicrTyperLast) != 0) break;
+  }
+  return 0;
 }
 
-// Reads the RAM size from QEMU's /memory node.
-uint64_t ram_end_from_dtb(const void* dtb) {
-  arm::fdt::Reader reader(dtb);
-  bool in_memory = false;
-  for (;;) {
-    const auto token = reader.next();
-    using Kind = arm::fdt::Token::Kind;
-    if (token.kind == Kind::End || token.kind == Kind::Error) return 0;
-    if (token.kind == Kind::BeginNode) in_memory = hv::has_prefix(token.name, "memory@");
-    if (token.kind == Kind::Property && in_memory && arm::fdt::strings_equal(token.name, "reg") &&
-        token.size >= 16) {
-      const uint64_t base = (uint64_t{arm::fdt::cell(token.data, 0)} << 32) | arm::fdt::cell(token.data, 1);
-      const uint64_t size = (uint64_t{arm::fdt::cell(token.data, 2)} << 32) | arm::fdt::cell(token.data, 3);
-      return base + size;
+// Copies the device tree the hypervisor was given (x0; else where QEMU puts one for an ELF),
+// reads the platform from it, maps its devices at EL2 and finds every CPU's redistributor.
+bool read_machine() {
+  uint64_t dtb = arm_boot_argument;
+  if (dtb == 0 || !arm::fdt::Reader::valid(reinterpret_cast<const void*>(dtb), kHostDtbMaxSize))
+    dtb = kQemuElfDtb;
+  if (!arm::fdt::Reader::valid(reinterpret_cast<const void*>(dtb), kHostDtbMaxSize)) {
+    printf("hypervisor: no device tree in x0 (0x%llx) or at 0x%llx\n",
+           static_cast<unsigned long long>(arm_boot_argument), static_cast<unsigned long long>(kQemuElfDtb));
+    return false;
+  }
+  const uint32_t size = arm::fdt::Reader(reinterpret_cast<const void*>(dtb)).total_size();
+  __builtin_memcpy(host_dtb, reinterpret_cast<const void*>(dtb), size);
+  hv::PlatformError error;
+  if (!hv::read_platform(host_dtb, platform, error)) {
+    printf("hypervisor: device tree at 0x%llx: %s\n", static_cast<unsigned long long>(dtb), error.message);
+    return false;
+  }
+  arm_el2_console_set_pl011(platform.uart);
+  // The first CPU in the table is this one, the boot CPU: the others are started from it.
+  const uint64_t self = arm::read_sysreg<arm::SysReg::MPIDR_EL1>() & kMpidrAffinityMask;
+  for (unsigned n = 0; n < platform.cpus; ++n) {
+    if ((platform.mpidr[n] & kMpidrAffinityMask) != self) continue;
+    const uint64_t first = platform.mpidr[0];
+    platform.mpidr[0] = platform.mpidr[n];
+    platform.mpidr[n] = first;
+  }
+  const bool mapped = arm_el2_map_device(platform.gicd, 0x1'0000) &&
+                      arm_el2_map_device(platform.gicr, platform.gicr_size) &&
+                      arm_el2_map_device(platform.uart, hv::EmulatedPl011::kSize);
+  if (!mapped) {
+    printf("hypervisor: the GIC or the console lies where the EL2 map has memory\n");
+    return false;
+  }
+  for (unsigned n = 0; n < platform.cpus; ++n) {
+    redistributor[n] = find_redistributor(platform.mpidr[n]);
+    if (redistributor[n] == 0) {
+      printf("hypervisor: no redistributor for CPU %u (MPIDR 0x%llx)\n", n,
+             static_cast<unsigned long long>(platform.mpidr[n]));
+      return false;
     }
   }
+  // The VMs' RAM: above the hypervisor's, and within what EL2 maps as memory.
+  guest_ram_base = platform.ram_base + kHypervisorMemory;
+  if (platform.ram_base < ARM_EL2_MMU_RAM_BASE || reinterpret_cast<uint64_t>(__image_end) > guest_ram_base) {
+    printf("hypervisor: RAM at 0x%llx: the image must lie in its first 16 MiB, within the EL2 map\n",
+           static_cast<unsigned long long>(platform.ram_base));
+    return false;
+  }
+  printf(
+      "hypervisor: RAM 0x%llx-0x%llx, GICD 0x%llx, GICR 0x%llx, console PL011 0x%llx (INTID %u), hv.cfg at "
+      "0x%llx%s\n",
+      static_cast<unsigned long long>(platform.ram_base),
+      static_cast<unsigned long long>(platform.ram_base + platform.ram_size),
+      static_cast<unsigned long long>(platform.gicd), static_cast<unsigned long long>(platform.gicr),
+      static_cast<unsigned long long>(platform.uart), platform.uart_intid,
+      static_cast<unsigned long long>(platform.config), platform.config_from_dt ? " (from /chosen)" : "");
+  return true;
 }
 
 bool overlaps(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size) {
@@ -254,7 +322,7 @@ unsigned long long mib(uint64_t bytes) { return static_cast<unsigned long long>(
 // Reads hv.cfg; on error says what is wrong, where and in which VM.
 bool read_config(hv::Config& config) {
   hv::ConfigError error;
-  if (hv::parse_config(reinterpret_cast<const char*>(kConfigAddress), kConfigMaxSize, config, error))
+  if (hv::parse_config(reinterpret_cast<const char*>(platform.config), platform.config_size, config, error))
     return true;
   char where[32] = "";
   if (error.line != 0 && error.vm != hv::ConfigError::kNoVm)
@@ -265,22 +333,25 @@ bool read_config(hv::Config& config) {
     snprintf(where, sizeof where, ", vm%d", error.vm);
   printf("hypervisor: hv.cfg%s: %s\n", where, error.message);
   printf("hypervisor: no usable configuration at 0x%llx (see examples/hypervisor/config.cppm)\n",
-         static_cast<unsigned long long>(kConfigAddress));
+         static_cast<unsigned long long>(platform.config));
   return false;
 }
 
-// Gives each VM its RAM: in VM order from kGuestRamBase, each its memory= size, the one
-// without memory= what the others leave.
-bool lay_out_memory(const hv::Config& config, uint64_t ram_end) {
+// Gives each VM its RAM: in VM order from guest_ram_base, each its memory= size, the one
+// without memory= what the others leave. RAM beyond the EL2 map's window is not used.
+bool lay_out_memory(const hv::Config& config) {
   uint64_t requested = 0;
   for (unsigned n = 0; n < config.vm_count; ++n) requested += config.vms[n].memory;
-  const uint64_t available = ram_end > kGuestRamBase ? ram_end - kGuestRamBase : 0;
+  uint64_t ram_end = platform.ram_base + platform.ram_size;
+  if (ram_end > ARM_EL2_MMU_RAM_BASE + ARM_EL2_MMU_RAM_SIZE)
+    ram_end = ARM_EL2_MMU_RAM_BASE + ARM_EL2_MMU_RAM_SIZE;
+  const uint64_t available = ram_end > guest_ram_base ? ram_end - guest_ram_base : 0;
   if (requested > available) {
     printf("hypervisor: the VMs' memory= add up to %llu MiB; RAM has %llu MiB for guests\n", mib(requested),
            mib(available));
     return false;
   }
-  uint64_t base = kGuestRamBase;
+  uint64_t base = guest_ram_base;
   for (unsigned n = 0; n < config.vm_count; ++n) {
     Vm& vm = vms[n];
     vm.ram_base = base;
@@ -346,8 +417,8 @@ bool prepare_vm(Vm& vm) {
   vm.vttbr = stage2->table.vttbr();
   vm.vgic.reset({.vcpus = config.cpus < arm::kVgicMaxVcpus ? config.cpus : arm::kVgicMaxVcpus,
                  .spis = 64,
-                 .gicd_base = kGicDistributor,
-                 .gicr_base = kGicRedistributors});
+                 .gicd_base = platform.gicd,
+                 .gicr_base = platform.gicr});
 
   hv::GuestDtInput dt;
   dt.ram_base = vm.ram_base;
@@ -359,8 +430,9 @@ bool prepare_vm(Vm& vm) {
     dt.initrd_start = config.initrd;
     dt.initrd_end = config.initrd + config.initrd_size;
   }
-  const unsigned long dtb_size = hv::build_guest_dt(reinterpret_cast<const void*>(kHostDtb), kHostDtbMaxSize,
-                                                    dt, reinterpret_cast<void*>(vm.dtb), kGuestDtbSize);
+  dt.stdout_path = platform.uart_path;
+  const unsigned long dtb_size =
+      hv::build_guest_dt(host_dtb, sizeof host_dtb, dt, reinterpret_cast<void*>(vm.dtb), kGuestDtbSize);
   if (dtb_size == 0) return false;
   arm_el2_clean_to_poc(reinterpret_cast<const void*>(vm.dtb), dtb_size);  // the guest starts with caches off
   printf("hypervisor: %sguest RAM 0x%llx-0x%llx (%llu MiB), DTB at 0x%llx (%lu bytes), %u vCPU(s)\n",
@@ -378,15 +450,10 @@ bool prepare_vm(Vm& vm) {
 
 // Reads the configuration and prepares every VM it describes.
 bool prepare_vms(unsigned physical_cpus) {
-  if (!arm::fdt::Reader::valid(reinterpret_cast<const void*>(kHostDtb), kHostDtbMaxSize)) {
-    printf("hypervisor: no device tree at 0x%llx (start QEMU with an ELF -kernel)\n",
-           static_cast<unsigned long long>(kHostDtb));
-    return false;
-  }
   static hv::Config config;
   if (!read_config(config)) return false;
   vm_count = config.vm_count;
-  if (!lay_out_memory(config, ram_end_from_dtb(reinterpret_cast<const void*>(kHostDtb)))) return false;
+  if (!lay_out_memory(config)) return false;
   for (unsigned n = 0; n < vm_count; ++n) {
     Vm& vm = vms[n];
     vm.id = n;
@@ -403,11 +470,11 @@ bool prepare_vms(unsigned physical_cpus) {
   return true;
 }
 
-// Starts physical CPU `cpu` (MPIDR Aff0 = cpu on QEMU virt) through the firmware's PSCI.
+// Starts physical CPU `cpu` (the device tree's MPIDR) through the firmware's PSCI.
 int64_t firmware_cpu_on(unsigned cpu) {
   arm::smccc::CallRegisters call;
   call.x[0] = arm::psci::kCpuOn64;
-  call.x[1] = cpu;
+  call.x[1] = platform.mpidr[cpu];
   call.x[2] = reinterpret_cast<uint64_t>(arm_el2_secondary_entry);
   call.x[3] = cpu;  // context id: arm_el2_secondary_main's argument
   arm::smccc::SmcConduit firmware;
@@ -461,14 +528,14 @@ bool stopped(const Vm& vm) { return __atomic_load_n(&vm.stopped, __ATOMIC_ACQUIR
 
 // The physical PL011 is the hypervisor's console; what it receives is the input of vm0's
 // guest (with several VMs the others get none). Its receive interrupts (DDI 0183 3.3.13
-// UARTIMSC: RXIM, RTIM) raise the physical SPI kUartIntid, which the hypervisor owns (each
+// UARTIMSC: RXIM, RTIM) raise its physical SPI (platform.uart_intid), which the hypervisor owns (each
 // guest's distributor is its arm.vgic's): it is enabled and routed to the boot CPU in the
 // physical distributor, and what it brings in becomes the level of vm0's emulated UART's
 // line in its vGIC.
 Vm& console_input_vm() { return vms[0]; }
 
 volatile uint32_t* physical_uart(uint64_t offset) {
-  return reinterpret_cast<volatile uint32_t*>(kUartBase + offset);
+  return reinterpret_cast<volatile uint32_t*>(platform.uart + offset);
 }
 
 // The physical UART's receive interrupts (UARTIMSC.RXIM, RTIM) are on while the emulated
@@ -483,7 +550,7 @@ void set_console_input_enabled(bool enabled) {
 
 void enable_console_input(arm::PhysicalGic& gic) {
   set_console_input_enabled(true);
-  gic.enable_shared_interrupt(kUartIntid, /*affinity=*/0);
+  gic.enable_shared_interrupt(platform.uart_intid, /*affinity=*/platform.mpidr[0]);
 }
 
 // Moves what the physical UART received into the emulated one, as far as its FIFO takes;
@@ -496,14 +563,21 @@ void receive_console_input() {
   set_console_input_enabled(uart.can_receive());
 }
 
+// ICC_SGI1R_EL1 for SGI `intid` to the one CPU with `mpidr` (IHI 0069 12.2.23): Aff3
+// [55:48], RS [47:44] (Aff0 / 16), Aff2 [39:32], INTID [27:24], Aff1 [23:16], TargetList
+// [15:0] (bit Aff0 % 16).
+uint64_t sgi1r_for(uint32_t intid, uint64_t mpidr) {
+  const uint64_t aff0 = mpidr & 0xff, aff1 = (mpidr >> 8) & 0xff, aff2 = (mpidr >> 16) & 0xff,
+                 aff3 = (mpidr >> 32) & 0xff;
+  return (aff3 << 48) | ((aff0 >> 4) << 44) | (aff2 << 32) | (uint64_t{intid} << 24) | (aff1 << 16) |
+         (uint64_t{1} << (aff0 & 0xf));
+}
+
 // Physical SGI kKickSgi to physical CPU `cpu`, which makes it exit its guest or its sleep.
 void kick_cpu(unsigned cpu) {
   // The vGIC's and the PSCI table's stores before the SGI that makes the target look at them.
   asm volatile("dsb ish" ::: "memory");
-  // ICC_SGI1R_EL1: INTID [27:24], Aff1 [23:16], TargetList [15:0] (IHI 0069 12.2.23).
-  const uint64_t affinity = arm::vgic_vcpu_affinity(cpu);
-  arm::write_sysreg<arm::SysReg::ICC_SGI1R_EL1>((uint64_t{kKickSgi} << 24) |
-                                                (((affinity >> 8) & 0xff) << 16) | (1u << (affinity & 0xf)));
+  arm::write_sysreg<arm::SysReg::ICC_SGI1R_EL1>(sgi1r_for(kKickSgi, platform.mpidr[cpu]));
   arm::instruction_barrier();
 }
 
@@ -540,7 +614,7 @@ void handle_psci_cpu_on(Vm& vm, arm::PsciCpuOn& on, unsigned self) {
 // A VM's emulated UART's interrupt line is a level input of its vGIC. Called with the VM's
 // UART lock, on physical CPU `self`.
 void update_uart_interrupt(Vm& vm, unsigned self) {
-  kick(vm, vm.vgic.set_level(kUartIntid, vm.uart.interrupt_pending()), self);
+  kick(vm, vm.vgic.set_level(platform.uart_intid, vm.uart.interrupt_pending()), self);
 }
 
 // The physical UART's receive interrupt: what it received goes to the emulated one.
@@ -552,7 +626,7 @@ void take_console_input(arm::PhysicalGic& gic, unsigned self) {
   receive_console_input();
   update_uart_interrupt(vm, self);
   vm.uart_lock.unlock();
-  gic.deactivate(kUartIntid);
+  gic.deactivate(platform.uart_intid);
 }
 
 // A physical interrupt arrived while the guest ran: acknowledge it and hand it to the
@@ -564,7 +638,7 @@ void forward_physical_interrupt(PhysicalCpu& cpu, VcpuSlot& slot, arm::PhysicalG
   const uint32_t intid = gic.acknowledge();
   if (intid > kMaxIntid) return;  // spurious
   gic.end_of_interrupt(intid);
-  if (intid == kUartIntid) {
+  if (intid == platform.uart_intid) {
     take_console_input(gic, cpu.index);
     return;
   }
@@ -655,7 +729,7 @@ void sync_guest_interrupts(Vm& vm, unsigned index, unsigned list_registers, arm:
 }
 
 bool in_uart(uint64_t address) {
-  return address >= kUartBase && address < kUartBase + hv::EmulatedPl011::kSize;
+  return address >= platform.uart && address < platform.uart + hv::EmulatedPl011::kSize;
 }
 
 // Registers the hypervisor answers itself: SGI generation (arm.vgic makes the SGI pending
@@ -725,15 +799,15 @@ Next handle_exit(PhysicalCpu& cpu, VcpuSlot& slot, arm::VCpu& vcpu, arm::Exit& e
     kick(vm, vm.vgic.write(index, write->address, write->size, write->value), cpu.index);
   } else if (auto* read = exit.get_if<arm::MmioRead>(); read != nullptr && in_uart(read->address)) {
     vm.uart_lock.lock();
-    read->complete(vm.uart.read(read->address - kUartBase));
+    read->complete(vm.uart.read(read->address - platform.uart));
     // Room in the FIFO again: take what waits in the physical one.
-    if (read->address - kUartBase == hv::EmulatedPl011::kDr && &vm == &console_input_vm())
+    if (read->address - platform.uart == hv::EmulatedPl011::kDr && &vm == &console_input_vm())
       receive_console_input();
     update_uart_interrupt(vm, cpu.index);  // reading the data register may drop the line
     vm.uart_lock.unlock();
   } else if (auto* write = exit.get_if<arm::MmioWrite>(); write != nullptr && in_uart(write->address)) {
     vm.uart_lock.lock();
-    vm.uart.write(write->address - kUartBase, write->value);
+    vm.uart.write(write->address - platform.uart, write->value);
     update_uart_interrupt(vm, cpu.index);
     vm.uart_lock.unlock();
   } else if (auto* on = exit.get_if<arm::PsciCpuOn>()) {
@@ -822,7 +896,7 @@ void idle(PhysicalCpu& cpu) {
     const uint32_t intid = gic.acknowledge();
     if (intid > kMaxIntid) break;
     gic.end_of_interrupt(intid);
-    if (intid == kUartIntid)
+    if (intid == platform.uart_intid)
       take_console_input(gic, cpu.index);
     else
       gic.deactivate(intid);  // the kick, the timer (stopped above), or nothing a guest owns now
@@ -951,10 +1025,10 @@ int main() {
     printf("hypervisor: this CPU cannot host guests (no EL2 or no AArch64 EL1)\n");
     return 1;
   }
-  const unsigned physical_cpus = hv::count_cpus(reinterpret_cast<const void*>(kHostDtb));
-  printf("hypervisor: EL2 ready, %u CPU(s), %u-bit physical addresses\n", physical_cpus,
+  if (!read_machine()) return 1;
+  printf("hypervisor: EL2 ready, %u CPU(s), %u-bit physical addresses\n", platform.cpus,
          percpu.features().physical_address_bits);
-  if (!prepare_vms(physical_cpus)) return 1;
+  if (!prepare_vms(platform.cpus)) return 1;
   arm::PhysicalGic boot_gic = gic_for(0);
   boot_gic.init_this_cpu();
   enable_console_input(boot_gic);

@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -9,6 +11,7 @@ import arm.fdt;
 import hv.config;
 import hv.pl011;
 import hv.guest_dt;
+import hv.platform;
 
 namespace {
 bool parse(const std::string& text, hv::Config& config, hv::ConfigError& error) {
@@ -304,4 +307,127 @@ TEST_CASE("a guest device tree that does not fit is refused, not truncated") {
   std::vector<std::uint8_t> garbage(64, 0x5a);
   std::vector<std::uint8_t> out(4096);
   CHECK(hv::build_guest_dt(garbage.data(), garbage.size(), input, out.data(), out.size()) == 0);
+}
+
+namespace {
+// Big-endian cells for a property value.
+std::vector<std::uint8_t> cells(std::initializer_list<std::uint32_t> values) {
+  std::vector<std::uint8_t> bytes;
+  for (std::uint32_t value : values)
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<std::uint8_t>(value >> shift));
+  return bytes;
+}
+
+// A machine unlike QEMU virt's: RAM at 2 GiB, two CPUs in cluster 1 (MPIDR 0x100, 0x101),
+// the GIC and console elsewhere, the console named by stdout-path with options, and a
+// second PL011 before it that is not the console.
+struct TreeOptions {
+  bool gic = true;
+  bool config = true;
+  bool initrd = false;
+};
+std::vector<std::uint8_t> board_tree(TreeOptions options = {}) {
+  std::vector<std::uint8_t> blob(8192);
+  arm::fdt::Writer w(blob.data(), blob.size());
+  w.begin_node("");
+  w.property_u32("#address-cells", 2);
+  w.property_u32("#size-cells", 2);
+  w.begin_node("chosen");
+  w.property_string("stdout-path", "/soc/serial@1c090000:115200n8");
+  if (options.config) {
+    const auto value = cells({0, 0x8010'0000, 0, 0x400});
+    w.property("arm-vcpu,config", value.data(), static_cast<std::uint32_t>(value.size()));
+  }
+  if (options.initrd) {
+    w.property_u64("linux,initrd-start", 0x8800'0000);
+    w.property_u64("linux,initrd-end", 0x8800'0123);
+  }
+  w.end_node();
+  w.begin_node("memory@80000000");
+  w.property_string("device_type", "memory");
+  w.property_reg("reg", 0x8000'0000, 0x8000'0000);
+  w.end_node();
+  w.begin_node("cpus");
+  w.property_u32("#address-cells", 1);
+  w.property_u32("#size-cells", 0);
+  for (std::uint32_t mpidr : {0x100u, 0x101u}) {
+    char name[16];
+    std::snprintf(name, sizeof name, "cpu@%x", mpidr);
+    w.begin_node(name);
+    w.property_string("device_type", "cpu");
+    w.property_u32("reg", mpidr);
+    w.end_node();
+  }
+  w.end_node();
+  w.begin_node("soc");
+  w.property_u32("#address-cells", 2);
+  w.property_u32("#size-cells", 2);
+  if (options.gic) {
+    w.begin_node("interrupt-controller@2f000000");
+    w.property_string("compatible", "arm,gic-v3");
+    const auto reg = cells({0, 0x2f00'0000, 0, 0x1'0000, 0, 0x2f10'0000, 0, 0x20'0000});
+    w.property("reg", reg.data(), static_cast<std::uint32_t>(reg.size()));
+    w.end_node();
+  }
+  for (std::uint32_t base : {0x1c08'0000u, 0x1c09'0000u}) {
+    char name[32];
+    std::snprintf(name, sizeof name, "serial@%x", base);
+    w.begin_node(name);
+    static const char kCompatible[] = "arm,pl011\0arm,primecell";
+    w.property("compatible", kCompatible, sizeof kCompatible);
+    const auto reg = cells({0, base, 0, 0x1000});
+    w.property("reg", reg.data(), static_cast<std::uint32_t>(reg.size()));
+    const auto interrupts = cells({0, base == 0x1c09'0000u ? 5u : 4u, 4});
+    w.property("interrupts", interrupts.data(), static_cast<std::uint32_t>(interrupts.size()));
+    w.end_node();
+  }
+  w.end_node();
+  w.end_node();
+  blob.resize(w.finish());
+  return blob;
+}
+}  // namespace
+
+TEST_CASE("the platform comes from the device tree, not from QEMU virt's layout") {
+  const auto tree = board_tree();
+  hv::Platform platform;
+  hv::PlatformError error;
+  REQUIRE(hv::read_platform(tree.data(), platform, error));
+  CHECK(platform.ram_base == 0x8000'0000);
+  CHECK(platform.ram_size == 0x8000'0000);
+  REQUIRE(platform.cpus == 2);
+  CHECK(platform.mpidr[0] == 0x100);
+  CHECK(platform.mpidr[1] == 0x101);
+  CHECK(platform.gicd == 0x2f00'0000);
+  CHECK(platform.gicr == 0x2f10'0000);
+  CHECK(platform.gicr_size == 0x20'0000);
+  CHECK(platform.gicr_stride == hv::kDefaultRedistributorStride);
+  // stdout-path's node (its options after ':' ignored), not the first PL011.
+  CHECK(platform.uart == 0x1c09'0000);
+  CHECK(platform.uart_intid == 32 + 5);
+  CHECK(std::string(platform.uart_path) == "/soc/serial@1c090000");
+  CHECK(platform.config == 0x8010'0000);
+  CHECK(platform.config_size == 0x400);
+  CHECK(platform.config_from_dt);
+}
+
+TEST_CASE("the configuration's place: arm-vcpu,config, else booti's initrd, else the default") {
+  hv::Platform platform;
+  hv::PlatformError error;
+  const auto initrd = board_tree({.config = false, .initrd = true});
+  REQUIRE(hv::read_platform(initrd.data(), platform, error));
+  CHECK(platform.config == 0x8800'0000);
+  CHECK(platform.config_size == 0x123);
+  const auto neither = board_tree({.config = false});
+  REQUIRE(hv::read_platform(neither.data(), platform, error));
+  CHECK(platform.config == hv::kDefaultConfigAddress);
+  CHECK_FALSE(platform.config_from_dt);
+}
+
+TEST_CASE("a device tree without what the hypervisor needs is refused, naming it") {
+  const auto tree = board_tree({.gic = false});
+  hv::Platform platform;
+  hv::PlatformError error;
+  CHECK_FALSE(hv::read_platform(tree.data(), platform, error));
+  CHECK(std::string(error.message) == "no GICv3 (compatible \"arm,gic-v3\")");
 }
