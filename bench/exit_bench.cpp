@@ -13,7 +13,7 @@
 
 extern "C" char bench_hvc_guest[], bench_mmio_read_guest[], bench_mmio_write_guest[],
     bench_sysreg_read_guest[], bench_wfi_guest[], bench_sgi_send_guest[], bench_sgi_receive_guest[],
-    bench_cntp_cval_write_guest[], bench_timer_guest[], bench_smccc_version_guest[];
+    bench_cntp_cval_write_guest[], bench_timer_guest[], bench_smccc_version_guest[], bench_eoi_guest[];
 extern "C" char bench_floor_vectors[], arm_el2_vectors[];
 extern "C" char __image_start[], __image_end[];
 
@@ -167,6 +167,25 @@ uint64_t run_switching(uint64_t iterations, bool el2_only) {
     ++it_b;
   }
   return counted() - start;
+}
+
+// The guest's EOI, as kvm-unit-tests' eoi measures it: ICC_EOIR1_EL1 of INTID 1023, a
+// special INTID whose EOI the GIC ignores (IHI 0069 12.2.10, ICC_EOIR1_EL1), so nothing
+// changes between iterations. With the virtual CPU interface on, it is the guest's own
+// (ICV_EOIR1_EL1): no exit.
+uint64_t run_eoi(uint64_t iterations, bool el2_only) {
+  arm::VCpuConfig config = guest_config(bench_eoi_guest, iterations, 0);
+  config.virtual_gic = true;
+  arm::VCpu vcpu{config};
+  vcpu.registers().x[1] = 1023;
+  start_counting(el2_only);
+  const uint64_t start = counted();
+  vcpu.load();
+  for (arm::Exit& exit : vcpu.run())
+    if (!answer(exit)) break;
+  const uint64_t cost = counted() - start;
+  vcpu.put();
+  return cost;
 }
 
 // Two vCPUs on one CPU as the example hypervisor runs them: each is a task of an
@@ -365,6 +384,7 @@ int main() {
   print("wfi_round_trip", per_round_trip([](uint64_t n, bool el2) {
           return run_once(bench_wfi_guest, n, 0, 0, Loop::Coroutine, el2);
         }));
+  print("guest_eoi", per_round_trip([](uint64_t n, bool el2) { return run_eoi(n, el2); }));
   print("sgi_between_vcpus_round_trip", per_round_trip([](uint64_t n, bool el2) { return run_sgi(n, el2); }));
   // A trapped CNTP_CVAL_EL0 write answered inside run() by the emulated physical timer.
   print("cntp_cval_write_round_trip", per_round_trip([](uint64_t n, bool el2) {

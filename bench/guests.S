@@ -23,6 +23,8 @@ bench_guest bench_mmio_read_guest, ldr w2, [x1]
 bench_guest bench_mmio_write_guest, str w2, [x1]
 bench_guest bench_sysreg_read_guest, mrs x2, cntp_ctl_el0
 bench_guest bench_wfi_guest, wfi
+// kvm-unit-tests' eoi: an EOI to the virtual CPU interface (x1 = the INTID), no exit.
+bench_guest bench_eoi_guest, msr icc_eoir1_el1, x1
 
 // SMCCC_VERSION through HVC #0 (DEN0028: function id 0x80000000 in w0), answered by arm.smc
 // inside run(): kvm-unit-tests' hyp_call, a call no event reaches the hypervisor for. The
