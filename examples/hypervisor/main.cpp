@@ -94,6 +94,12 @@ struct Vm {
   // AFFINITY_INFO and refuses CPU_ON for a running vCPU from this table.
   arm::psci::AffinityEntry psci_vcpus[hv::kMaxCpus];
   arm::psci::AddressRange guest_ram[1];
+  // The same RAM as EL2 addresses it, for the vCPUs' set/way cache maintenance: stage 2 maps
+  // it 1:1 and the EL2 runtime's identity map covers it (runtime/el2/mmu.c).
+  arm::GuestMemoryRange guest_memory[1];
+  // Set/way operations of vCPUs since replaced by a CPU_ON (see set_way_summary()).
+  uint64_t set_way_operations = 0;
+  uint64_t guest_memory_flushes = 0;
   arm::smccc::GuestCallPolicy calls;
   uint64_t cpu_entry[hv::kMaxCpus] = {};
   uint64_t cpu_context[hv::kMaxCpus] = {};
@@ -270,6 +276,7 @@ bool prepare_vm(unsigned physical_cpus) {
   vm.guest_ram[0] = {kGuestRamBase, guest_ram_size};
   vm.calls.psci.vcpus = {vm.psci_vcpus, config.cpus};
   vm.calls.psci.memory = vm.guest_ram;
+  vm.guest_memory[0] = {kGuestRamBase, guest_ram_size};
   vm.calls.psci.address_bits = arm::vtcr::kIpaBits;
   return true;
 }
@@ -289,12 +296,27 @@ void set_cpu_state(unsigned cpu, arm::psci::AffinityState state) {
   __atomic_store(&vm.psci_vcpus[cpu].state, &state, __ATOMIC_RELEASE);
 }
 
+// The guest's set/way cache maintenance, which the vCPUs answer inside run() (never an exit):
+// Linux issues none once booted; a count here means a guest emptied its caches by set/way.
+void set_way_summary() {
+  uint64_t operations = vm.set_way_operations;
+  uint64_t flushes = vm.guest_memory_flushes;
+  for (const VcpuSlot& slot : slots) {
+    if (slot.vcpu == nullptr) continue;
+    operations += slot.vcpu->set_way_operations();
+    flushes += slot.vcpu->guest_memory_flushes();
+  }
+  printf("hypervisor: %llu set/way cache operations, %llu flushes of guest RAM\n",
+         static_cast<unsigned long long>(operations), static_cast<unsigned long long>(flushes));
+}
+
 [[noreturn]] void power_off(unsigned cpu, const char* why, int status) {
   vm.uart_lock.lock();
   printf("\nhypervisor: %s (vCPU %u)\n", why, cpu);
   hv::ExitStats total;
   for (unsigned i = 0; i < vm.config.cpus; ++i) total.add(vm.stats[i]);
   total.print();
+  set_way_summary();
   exit(status);
 }
 
@@ -644,6 +666,10 @@ void start_vcpu(const PhysicalCpu& cpu, VcpuSlot& slot) {
   const unsigned index = slot.index;
   vm.vgic.map_hardware(arm::kVirtualTimerIntid, arm::kVirtualTimerIntid, index);
   if (vm.config.pmu) vm.vgic.map_hardware(arm::kPmuOverflowIntid, arm::kPmuOverflowIntid, index);
+  if (slot.vcpu != nullptr) {
+    vm.set_way_operations += slot.vcpu->set_way_operations();
+    vm.guest_memory_flushes += slot.vcpu->guest_memory_flushes();
+  }
   slot.vcpu = new (vcpu_storage[index])
       arm::VCpu{{.mpidr = index,
                  .entry = vm.cpu_entry[index],
@@ -651,6 +677,7 @@ void start_vcpu(const PhysicalCpu& cpu, VcpuSlot& slot) {
                  .stage2_vttbr = vm.vttbr,
                  .trap_wfi = true,
                  .calls = &vm.calls,
+                 .guest_memory = vm.guest_memory,
                  .pmu = vm.config.pmu ? arm::GuestPmu::Partitioned : arm::GuestPmu::None,
                  .cpu = cpu.features}};
   set_cpu_state(index, arm::psci::AffinityState::On);
