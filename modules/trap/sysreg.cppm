@@ -112,15 +112,22 @@ constexpr bool is_pmu_register(SysRegEncoding encoding) noexcept {
 // The encodings reserved for IMPLEMENTATION DEFINED registers, which HCR_EL2.TIDCP traps at
 // EL1: op0 = 3, CRn = 11 or 15, any op1, CRm and op2 (Arm ARM DDI 0487 M.c D24.2.61, HCR_EL2.TIDCP;
 // the System register encoding space reserves them).
+// One masked compare (every trapped register that reaches the hypervisor passes here):
+// op0 = 0b11 and CRn = 0b1x11.
 constexpr bool is_implementation_defined_register(SysRegEncoding encoding) noexcept {
-  return encoding.op0() == 3 && (encoding.crn() == 11 || encoding.crn() == 15);
+  constexpr SysRegEncoding kMask{3, 0, 0b1011, 0, 0};
+  constexpr SysRegEncoding kMatch{3, 0, 0b1011, 0, 0};
+  return (encoding.value() & kMask.value()) == kMatch.value();
 }
 
 // The FEAT_LOR LORegion registers HCR_EL2.TLOR traps: LORSA_EL1, LOREA_EL1, LORN_EL1, LORC_EL1,
 // LORID_EL1 (op0 = 3, op1 = 0, CRn = 10, CRm = 4).
+// One compare of op0..CRm, then op2 in {0, 1, 2, 3, 7} as a bit mask.
 constexpr bool is_lor_register(SysRegEncoding encoding) noexcept {
-  return encoding == SysReg::LORSA_EL1 || encoding == SysReg::LOREA_EL1 || encoding == SysReg::LORN_EL1 ||
-         encoding == SysReg::LORC_EL1 || encoding == SysReg::LORID_EL1;
+  constexpr unsigned kOp2Bits = 3;
+  constexpr unsigned kLorOp2s = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 7);
+  return (encoding.value() >> kOp2Bits) == (SysRegEncoding{SysReg::LORSA_EL1}.value() >> kOp2Bits) &&
+         ((kLorOp2s >> encoding.op2()) & 1) != 0;
 }
 
 // Whether a trapped write may be one HCR_EL2.TVM traps: the EL1 virtual memory control

@@ -173,6 +173,7 @@ class VCpu {
     const HardwareFeatures cpu = config.cpu != nullptr ? *config.cpu : probe();
     el1_.at<SysReg::VPIDR_EL2>() = cpu.midr;
     pointer_auth_ = cpu.pointer_auth;
+    lor_ = cpu.lor;
     hcr_ = guest_hcr(cpu, {.route_interrupts_to_el2 = config.route_interrupts_to_el2,
                            .trap_wfi = config.trap_wfi,
                            .trap_wfe = config.trap_wfe,
@@ -485,14 +486,22 @@ class VCpu {
         return answer_id_register_read();
       if (is_debug_register(read->encoding)) return answer_debug_register_read();
       if (pmu_counters_ == 0 && is_pmu_register(read->encoding)) return answer_absent_pmu_access();
-      if (is_absent_register(read->encoding)) return answer_absent_register_access();
+      // An IMPLEMENTATION DEFINED or LORegion read goes on to the hypervisor: the default of a
+      // read nobody answers is UNDEFINED already (kExitRule<SysRegRead>), and testing for them
+      // here would cost every other read that reaches the hypervisor (sysreg_read_round_trip).
       return read->encoding == SysReg::ACTLR_EL1 && answer_auxiliary_control_read();
     }
     const SysRegEncoding encoding = current_.as<SysRegWrite>().encoding;
     if (emulate_physical_timer_ && is_physical_timer_register(encoding)) return answer_physical_timer_write();
     if (is_debug_register(encoding)) return answer_debug_register_write();
     if (pmu_counters_ == 0 && is_pmu_register(encoding)) return answer_absent_pmu_access();
-    if (is_set_way_maintenance(encoding)) return answer_set_way_maintenance();
+    // One test lets every other write (the SGI registers, ...) through to the hypervisor: the
+    // CRn of ACTLR_EL1 and the TVM-trapped registers (1, 2, 5, 6, 10, 13), the set/way
+    // instructions (7), the LORegion registers (10) and the IMPLEMENTATION DEFINED ones (11, 15).
+    constexpr unsigned kCrnsAnsweredBelow = (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7) |
+                                            (1u << 10) | (1u << 11) | (1u << 13) | (1u << 15);
+    if (((kCrnsAnsweredBelow >> encoding.crn()) & 1) == 0) return false;
+    if (encoding.is_instruction()) return is_set_way_maintenance(encoding) && answer_set_way_maintenance();
     if (is_absent_register(encoding)) return answer_absent_register_access();
     if (encoding == SysReg::ACTLR_EL1) return answer_auxiliary_control_write();
     return (hcr_ & hcr::kTvm) != 0 && may_be_trapped_by_tvm(encoding) &&
@@ -501,12 +510,14 @@ class VCpu {
 
   // Registers a guest finds absent: IMPLEMENTATION DEFINED ones (HCR_EL2.TIDCP) and, on a CPU
   // with FEAT_LOR, the LORegion registers (HCR_EL2.TLOR; ID_AA64MMFR1_EL1.LO reads 0). Reads
-  // and writes are UNDEFINED, as on a CPU without them (KVM answers both the same way); a
-  // hypervisor cannot answer some of them by mistake and make them half present.
-  static constexpr bool is_absent_register(SysRegEncoding encoding) noexcept {
-    return is_implementation_defined_register(encoding) || is_lor_register(encoding);
+  // and writes are UNDEFINED, as on a CPU without them (KVM answers both the same way): the
+  // writes here, so that the default of a write nobody answers (done) does not make them
+  // half present; the reads by their exit rule's default (a hypervisor may still answer one).
+  // Without FEAT_LOR the LORegion registers are UNDEFINED at EL1 and never trap.
+  bool is_absent_register(SysRegEncoding encoding) const noexcept {
+    return is_implementation_defined_register(encoding) || (lor_ && is_lor_register(encoding));
   }
-  bool answer_absent_register_access() noexcept {
+  [[gnu::noinline]] bool answer_absent_register_access() noexcept {
     inject_undefined_here();
     return true;
   }
@@ -530,7 +541,7 @@ class VCpu {
   // The FEAT_MTE2 forms (on Allocation Tags) are UNDEFINED: a guest has no MTE (HCR_EL2.ATA
   // is 0 and MTE is hidden, features.cppm). Each flush is the whole VM, at the guest's
   // request: on a big VM it is long, and it delays this CPU's other vCPUs as KVM's does.
-  bool answer_set_way_maintenance() noexcept {
+  [[gnu::noinline]] bool answer_set_way_maintenance() noexcept {
     SysRegWrite& write = current_.as<SysRegWrite>();
     if (set_way_maintenance(write).tags) return answer_absent_register_access();
     if (config_.guest_memory.empty()) return false;
@@ -547,7 +558,7 @@ class VCpu {
   // writes the register for the guest; for SCTLR_EL1 it compares the caches' state before and
   // after. A TVM-trapped register the vCPU does not know (a later feature's) ends the watch:
   // TVM is cleared and the guest re-executes its write untrapped.
-  bool answer_virtual_memory_control_write() noexcept {
+  [[gnu::noinline]] bool answer_virtual_memory_control_write() noexcept {
     SysRegWrite& write = current_.as<SysRegWrite>();
     const bool caches_were_on = guest_caches_on(read_guest_sysreg<SysReg::SCTLR_EL1>());
     if (!write_guest_register_of<SysReg::SCTLR_EL1, SysReg::TTBR0_EL1, SysReg::TTBR1_EL1, SysReg::TCR_EL1,
@@ -944,6 +955,7 @@ class VCpu {
   bool debug_registers_on_cpu_ = false;
   PointerAuthKeys keys_;
   bool pointer_auth_ = false;
+  bool lor_ = false;   // FEAT_LOR: HCR_EL2.TLOR traps the LORegion registers
   PmuState pmu_;       // the guest's partition, while off the CPU
   PmuState host_pmu_;  // the host's values of the same registers, while the guest's are on
   unsigned pmu_counters_ = 0;
