@@ -202,12 +202,13 @@ struct GuestHcrOptions {
 //           that anyway (D7.5.9.2 "The data cache maintenance instruction (DC)"); with TSW it
 //           never reaches the hardware; it stays for a guest run without stage 2 (KVM: SWIO).
 //   TIDCP   accesses to the IMPLEMENTATION DEFINED system registers (op0 = 3, CRn = 11 or 15)
-//           trap; arm.vcpu answers them UNDEFINED, as on a CPU without them: what they control
-//           is unknown and may reach beyond the guest (KVM: TIDCP, undefined).
+//           trap and are UNDEFINED, as on a CPU without them: what they control is unknown and
+//           may reach beyond the guest (KVM: TIDCP, undefined). arm.vcpu answers the writes
+//           inside run(); the reads reach the hypervisor, whose default is UNDEFINED.
 //   TACR    ACTLR_EL1 traps: its bits are IMPLEMENTATION DEFINED controls of the physical CPU
 //           (errata workarounds, prefetchers); arm.vcpu answers it as a register the guest
 //           reads and cannot change (KVM: TACR).
-//   TLOR    with FEAT_LOR, the LORegion registers trap and arm.vcpu answers them UNDEFINED;
+//   TLOR    with FEAT_LOR, the LORegion registers trap and are UNDEFINED (as for TIDCP);
 //           ID_AA64MMFR1_EL1.LO reads 0 (features.cppm): LORegions are not switched per vCPU
 //           (KVM: TLOR, LO hidden). Without FEAT_LOR the bit is RES0 and stays 0.
 //   PTW     set: a stage 1 walk whose table address is Device memory at stage 2 takes a stage
