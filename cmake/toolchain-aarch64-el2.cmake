@@ -22,7 +22,7 @@ set(ARM_PICOLIBC_ROOT "/usr/lib/picolibc/aarch64-linux-gnu" CACHE PATH "picolibc
 # -flto=thin: functions defined in a named module are not inline in their importers
 # (C++20 [dcl.inline]), so without link-time optimization every small accessor of an
 # exit event would be a call on the exit path.
-set(_arm_el2_common "-flto=thin -mgeneral-regs-only -mstrict-align -fno-stack-protector -fno-pic -mno-outline-atomics -isystem ${ARM_PICOLIBC_ROOT}/include")
+set(_arm_el2_common "-flto=thin -mgeneral-regs-only -fno-stack-protector -fno-pic -mno-outline-atomics -isystem ${ARM_PICOLIBC_ROOT}/include")
 set(CMAKE_C_FLAGS_INIT "${_arm_el2_common} -ffreestanding")
 # C++ is not compiled -ffreestanding: that would make main() an ordinary (mangled)
 # function. There is still no C++ standard library (-nostdinc++); picolibc is the C library.

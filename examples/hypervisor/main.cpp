@@ -115,6 +115,12 @@ struct Vm {
   // AFFINITY_INFO and refuses CPU_ON for a running vCPU from this table.
   arm::psci::AffinityEntry psci_vcpus[hv::kMaxCpus];
   arm::psci::AddressRange guest_ram[1];
+  // The same RAM as EL2 addresses it, for the vCPUs' set/way cache maintenance: stage 2 maps
+  // it 1:1 and the EL2 runtime's identity map covers it (runtime/el2/mmu.c).
+  arm::GuestMemoryRange guest_memory[1];
+  // Set/way operations of vCPUs since replaced by a CPU_ON (see set_way_summary()).
+  uint64_t set_way_operations = 0;
+  uint64_t guest_memory_flushes = 0;
   arm::smccc::GuestCallPolicy calls;
   uint64_t cpu_entry[hv::kMaxCpus] = {};
   uint64_t cpu_context[hv::kMaxCpus] = {};
@@ -444,6 +450,7 @@ bool prepare_vm(Vm& vm) {
   vm.guest_ram[0] = {vm.ram_base, vm.ram_size};
   vm.calls.psci.vcpus = {vm.psci_vcpus, config.cpus};
   vm.calls.psci.memory = vm.guest_ram;
+  vm.guest_memory[0] = {vm.ram_base, vm.ram_size};
   vm.calls.psci.address_bits = arm::vtcr::kIpaBits;
   return true;
 }
@@ -485,6 +492,22 @@ void set_cpu_state(Vm& vm, unsigned index, arm::psci::AffinityState state) {
   __atomic_store(&vm.psci_vcpus[index].state, &state, __ATOMIC_RELEASE);
 }
 
+// The guest's set/way cache maintenance in `vm`, which the vCPUs answer inside run() (never
+// an exit): Linux issues none once booted; a count here means a guest emptied its caches by
+// set/way. Called with the console lock.
+void set_way_summary(const Vm& vm) {
+  uint64_t operations = vm.set_way_operations;
+  uint64_t flushes = vm.guest_memory_flushes;
+  for (unsigned n = 0; n < vm.config.cpus; ++n) {
+    const VcpuSlot& slot = slots[vm.first_slot + n];
+    if (slot.vcpu == nullptr) continue;
+    operations += slot.vcpu->set_way_operations();
+    flushes += slot.vcpu->guest_memory_flushes();
+  }
+  printf("hypervisor: %s%llu set/way cache operations, %llu flushes of guest RAM\n", label(vm).text,
+         static_cast<unsigned long long>(operations), static_cast<unsigned long long>(flushes));
+}
+
 // Prints every VM's exits by type and ends the hypervisor (PSCI SYSTEM_OFF to the firmware,
 // through picolibc's exit()), with `status`.
 [[noreturn]] void end_hypervisor(int status) {
@@ -493,6 +516,7 @@ void set_cpu_state(Vm& vm, unsigned index, arm::psci::AffinityState state) {
     hv::ExitStats total;
     for (unsigned i = 0; i < vms[n].config.cpus; ++i) total.add(vms[n].stats[i]);
     total.print(label(vms[n]).text);
+    set_way_summary(vms[n]);
   }
   exit(status);
 }
@@ -909,6 +933,10 @@ void start_vcpu(const PhysicalCpu& cpu, VcpuSlot& slot) {
   const unsigned index = slot.index;
   vm.vgic.map_hardware(arm::kVirtualTimerIntid, arm::kVirtualTimerIntid, index);
   if (vm.config.pmu) vm.vgic.map_hardware(arm::kPmuOverflowIntid, arm::kPmuOverflowIntid, index);
+  if (slot.vcpu != nullptr) {
+    vm.set_way_operations += slot.vcpu->set_way_operations();
+    vm.guest_memory_flushes += slot.vcpu->guest_memory_flushes();
+  }
   slot.vcpu = new (vcpu_storage[slot.slot])
       arm::VCpu{{.mpidr = index,
                  .entry = vm.cpu_entry[index],
@@ -916,6 +944,7 @@ void start_vcpu(const PhysicalCpu& cpu, VcpuSlot& slot) {
                  .stage2_vttbr = vm.vttbr,
                  .trap_wfi = true,
                  .calls = &vm.calls,
+                 .guest_memory = vm.guest_memory,
                  .pmu = vm.config.pmu ? arm::GuestPmu::Partitioned : arm::GuestPmu::None,
                  .cpu = cpu.features}};
   set_cpu_state(vm, index, arm::psci::AffinityState::On);

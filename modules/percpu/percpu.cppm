@@ -17,6 +17,8 @@ export namespace arm {
 // HCR_EL2 fields (Arm ARM D19.2, "HCR_EL2").
 namespace hcr {
 inline constexpr std::uint64_t kVm = 1ull << 0;         // stage 2 translation on
+inline constexpr std::uint64_t kSwio = 1ull << 1;       // set/way invalidate acts as clean+invalidate
+inline constexpr std::uint64_t kPtw = 1ull << 2;        // stage 1 walks into stage 2 Device memory fault
 inline constexpr std::uint64_t kFmo = 1ull << 3;        // physical FIQ to EL2, virtual FIQ on
 inline constexpr std::uint64_t kImo = 1ull << 4;        // physical IRQ to EL2, virtual IRQ on
 inline constexpr std::uint64_t kAmo = 1ull << 5;        // SError to EL2, virtual SError on
@@ -28,10 +30,13 @@ inline constexpr std::uint64_t kTid3 = 1ull << 18;      // trap ID group 3
 inline constexpr std::uint64_t kTsc = 1ull << 19;       // trap SMC
 inline constexpr std::uint64_t kTidcp = 1ull << 20;     // trap implementation defined sysregs
 inline constexpr std::uint64_t kTacr = 1ull << 21;      // trap ACTLR_EL1 (answered by arm.vcpu)
+inline constexpr std::uint64_t kTsw = 1ull << 22;       // trap data cache maintenance by set/way
+inline constexpr std::uint64_t kTvm = 1ull << 26;       // trap writes of the EL1 VM control registers
 inline constexpr std::uint64_t kTge = 1ull << 27;
-inline constexpr std::uint64_t kRw = 1ull << 31;   // EL1 is AArch64
-inline constexpr std::uint64_t kApk = 1ull << 40;  // don't trap pointer authentication keys
-inline constexpr std::uint64_t kApi = 1ull << 41;  // don't trap pointer authentication instructions
+inline constexpr std::uint64_t kRw = 1ull << 31;    // EL1 is AArch64
+inline constexpr std::uint64_t kTlor = 1ull << 35;  // trap LORegion registers (FEAT_LOR)
+inline constexpr std::uint64_t kApk = 1ull << 40;   // don't trap pointer authentication keys
+inline constexpr std::uint64_t kApi = 1ull << 41;   // don't trap pointer authentication instructions
 }  // namespace hcr
 
 // CPTR_EL2 fields without VHE (Arm ARM D19.2, "CPTR_EL2", E2H == 0).
@@ -113,6 +118,7 @@ struct HardwareFeatures {
   unsigned vmid_bits = 8;              // ID_AA64MMFR1_EL1.VMIDBits: 8 or 16
   unsigned pmu_counters = 0;           // PMCR_EL0.N
   bool pointer_auth = false;           // FEAT_PAuth: ID_AA64ISAR1_EL1, ID_AA64ISAR2_EL1
+  bool lor = false;                    // FEAT_LOR: ID_AA64MMFR1_EL1.LO != 0
   std::uint64_t midr = 0;              // MIDR_EL1, what a guest reads (VPIDR_EL2)
   // ID_AA64DFR0_EL1 as it is: its BRPs/WRPs and PMUVer decide which debug and PMU registers
   // a vCPU may switch (arm.vcpu reads them: debug_register_counts, pmu_version).
@@ -148,6 +154,7 @@ constexpr HardwareFeatures features_from(std::uint64_t pfr0, std::uint64_t mmfr0
   features.physical_address_bits = physical_address_bits(features.pa_range);
   features.vmid_bits = field(mmfr1, 4) == 0b0010 ? 16 : 8;
   features.vhe = field(mmfr1, 8) != 0;
+  features.lor = field(mmfr1, 16) != 0;
   features.pmu_counters = static_cast<unsigned>((pmcr >> 11) & 0x1f);
   return features;
 }
@@ -163,21 +170,81 @@ inline HardwareFeatures probe() noexcept {
   return features;
 }
 
-// HCR_EL2 bits every guest runs with: EL1 is AArch64; physical IRQ, FIQ and SError go to
-// EL2 (and virtual ones are enabled); maintenance broadcast inner shareable; accesses to
-// IMPLEMENTATION DEFINED system registers (op0 = 3, CRn = 11 or 15) trap (TIDCP), since
-// what they control is unknown to the hypervisor and may reach beyond the guest. They
-// arrive as SysRegRead/SysRegWrite exits and default to UNDEF. ACTLR_EL1 traps too (TACR,
-// as under KVM): its bits are IMPLEMENTATION DEFINED controls of the physical CPU (errata
-// workarounds, prefetchers); arm.vcpu answers it as a register the guest reads and cannot
-// change.
-inline constexpr std::uint64_t kGuestHcrBase =
-    hcr::kRw | hcr::kImo | hcr::kFmo | hcr::kAmo | hcr::kFb | hcr::kBsuInner | hcr::kTidcp | hcr::kTacr;
-// With FEAT_PAuth, pointer authentication is not trapped either: its keys are EL1 state
-// the guest owns. Without it APK and API are RES0 and stay 0 (the guest fuzzer found them
-// set on a CPU without PAuth, where HCR_EL2 read back differently from what was written).
-constexpr std::uint64_t guest_hcr_base(bool pointer_auth) noexcept {
-  return pointer_auth ? kGuestHcrBase | hcr::kApk | hcr::kApi : kGuestHcrBase;
+// The guest's HCR_EL2: what a VCpuConfig decides, per vCPU.
+struct GuestHcrOptions {
+  bool route_interrupts_to_el2 = true;  // IMO, FMO, AMO
+  bool trap_wfi = true;                 // TWI
+  bool trap_wfe = false;                // TWE
+  bool trap_smc = true;                 // TSC
+  bool stage2 = false;                  // VM
+  bool trap_id_registers = false;       // TID3
+};
+
+// The one place HCR_EL2 is composed for a guest, bit by bit (Arm ARM DDI 0487 M.c D24.2.61
+// "HCR_EL2"), next to what Linux KVM sets (HCR_GUEST_FLAGS, arch/arm64/include/asm/kvm_arm.h).
+// arm.vcpu adds TVM while it watches for a cache toggle after a set/way operation
+// (VCpu::answer_set_way_maintenance()); nothing else changes it while the guest runs.
+//   RW      EL1 is AArch64 (the library runs no AArch32 guest).
+//   IMO, FMO, AMO  physical IRQ, FIQ, SError go to EL2 and the virtual ones are enabled, as KVM
+//           (options.route_interrupts_to_el2).
+//   TWI, TWE, TSC, VM, TID3  per vCPU from its VCpuConfig (KVM sets TWI, TWE, TSC, VM, TID3 too;
+//           it clears TWE for a vCPU alone on its CPU, as VCpuConfig::trap_wfe defaults).
+//   FB, BSU = inner shareable  TLB and cache maintenance by the guest is broadcast, barriers
+//           upgraded to inner shareable: a vCPU that moves to another CPU finds its TLB
+//           invalidations done there too (KVM: FB, BSU_IS).
+//   TSW     DC ISW/CSW/CISW (and with FEAT_MTE2 DC IGSW, IGDSW, CGSW, CGDSW, CIGSW, CIGDSW)
+//           trap: by set/way they act on this CPU's physical caches, shared with the
+//           hypervisor and other VMs, and miss the guest's lines in other CPUs' caches and in
+//           system caches (Arm ARM D7.5.9.12 "Effects of All and set/way maintenance
+//           instructions"). arm.vcpu turns them into clean and invalidate by VA of the VM's
+//           memory (KVM: TSW, kvm_set_way_flush).
+//   SWIO    set: a DC ISW that reaches the hardware cleans too. With VM = 1 the hardware does
+//           that anyway (D7.5.9.2 "The data cache maintenance instruction (DC)"); with TSW it
+//           never reaches the hardware; it stays for a guest run without stage 2 (KVM: SWIO).
+//   TIDCP   accesses to the IMPLEMENTATION DEFINED system registers (op0 = 3, CRn = 11 or 15)
+//           trap and are UNDEFINED, as on a CPU without them: what they control is unknown and
+//           may reach beyond the guest (KVM: TIDCP, undefined). arm.vcpu answers the writes
+//           inside run(); the reads reach the hypervisor, whose default is UNDEFINED.
+//   TACR    ACTLR_EL1 traps: its bits are IMPLEMENTATION DEFINED controls of the physical CPU
+//           (errata workarounds, prefetchers); arm.vcpu answers it as a register the guest
+//           reads and cannot change (KVM: TACR).
+//   TLOR    with FEAT_LOR, the LORegion registers trap and are UNDEFINED (as for TIDCP);
+//           ID_AA64MMFR1_EL1.LO reads 0 (features.cppm): LORegions are not switched per vCPU
+//           (KVM: TLOR, LO hidden). Without FEAT_LOR the bit is RES0 and stays 0.
+//   PTW     set: a stage 1 walk whose table address is Device memory at stage 2 takes a stage
+//           2 Permission fault instead of reading a device as a translation table (Arm ARM
+//           D24.2.61 HCR_EL2.PTW). The stage 2 tables map RAM only as Normal memory today,
+//           so it changes nothing there; a device a hypervisor maps into a guest keeps the
+//           guest's walks out of it (KVM: PTW).
+//   APK, API  with FEAT_PAuth, pointer authentication does not trap: its keys are EL1 state
+//           the guest owns (load()/put()). Without it they are RES0 and stay 0 (the guest
+//           fuzzer found them set on a CPU without PAuth, where HCR_EL2 read back differently).
+// Not set, with the reason:
+//   TVM, TRVM  trap the EL1 VM control registers: only while arm.vcpu watches for a cache
+//           toggle after a set/way operation (TVM), as KVM does.
+//   TID1, TID2, TID0  KVM traps TID2 (cache geometry, to show one set and one way so that a
+//           set/way loop costs one trap) and TID1 (REVIDR, AIDR); here the guest reads the
+//           hardware's values: the cache geometry is real, a set/way loop costs a trap per line.
+//   FWB     (FEAT_S2FWB) KVM sets it so stage 2 alone decides cacheability; the stage 2 tables
+//           here use the MemAttr encoding for FWB = 0 (arm.stage2), and the guest's own
+//           Non-cacheable accesses with its caches off stay Non-cacheable.
+//   TERR, TEA  (FEAT_RAS) KVM traps error record accesses and routes synchronous external
+//           aborts to EL2 on RAS hardware; the library does not emulate error records yet.
+//   E2H, TGE  this is an EL2 host without VHE; both 0 while a guest runs.
+//   ATA, TPU, TPCP, TOCU, TICAB, TDZ, TTLB  not set, as under KVM: the guest's cache and TLB
+//           maintenance by VA and DC ZVA act on its own translations (and MTE is hidden).
+constexpr std::uint64_t guest_hcr(const HardwareFeatures& cpu, const GuestHcrOptions& options) noexcept {
+  std::uint64_t hcr =
+      hcr::kRw | hcr::kFb | hcr::kBsuInner | hcr::kTsw | hcr::kSwio | hcr::kTidcp | hcr::kTacr | hcr::kPtw;
+  if (options.route_interrupts_to_el2) hcr |= hcr::kImo | hcr::kFmo | hcr::kAmo;
+  if (options.trap_wfi) hcr |= hcr::kTwi;
+  if (options.trap_wfe) hcr |= hcr::kTwe;
+  if (options.trap_smc) hcr |= hcr::kTsc;
+  if (options.stage2) hcr |= hcr::kVm;
+  if (options.trap_id_registers) hcr |= hcr::kTid3;
+  if (cpu.lor) hcr |= hcr::kTlor;
+  if (cpu.pointer_auth) hcr |= hcr::kApk | hcr::kApi;
+  return hcr;
 }
 
 // The EL2 configuration shared by every guest on a CPU (the per-vCPU HCR_EL2 is set by
@@ -199,7 +266,7 @@ struct El2Config {
 constexpr El2Config default_el2_config(const HardwareFeatures& features, std::uint64_t vbar) noexcept {
   El2Config config;
   config.vbar = vbar;
-  config.hcr = guest_hcr_base(features.pointer_auth);
+  config.hcr = guest_hcr(features, {});
   config.cptr = cptr::kRes1 | cptr::kTz | cptr::kTsm | cptr::kTam | cptr::kTta;
   config.mdcr = (std::uint64_t{features.pmu_counters} << mdcr::kHpmnShift) | mdcr::kTpm | mdcr::kTpmcr;
   config.cnthctl = cnthctl::kEl1pcten;

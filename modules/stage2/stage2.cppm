@@ -3,8 +3,9 @@
 // arm.percpu programs into VTCR_EL2), 1 GiB and 2 MiB block mappings where alignment
 // allows, 4 KiB pages elsewhere.
 //
-// Descriptor formats: Arm ARM D8.3 "Translation table descriptor formats" (table, block
-// and page descriptors) and D8.6 "Stage 2 memory attributes" (MemAttr, S2AP, SH, AF, XN).
+// Descriptor formats: Arm ARM (DDI 0487 M.c) D8.3 "Translation table descriptor formats"
+// (table, block and page descriptors) and D8.6 "Memory region attributes", its stage 2 part
+// (MemAttr, S2AP, SH, AF, XN).
 module;
 #include <arm/runtime/std_support.h>
 export module arm.stage2;
@@ -86,8 +87,9 @@ concept Stage2TlbMaintenance = requires(Tlb& tlb, std::uint64_t value) {
 };
 
 #if defined(__aarch64__)
-// Arm ARM D8.16 "TLB maintenance" and the break-before-make sequence of D8.14 ("Using
-// break-before-make when updating translation table entries"), as KVM's
+// Arm ARM (DDI 0487 M.c) D8.17 "TLB maintenance" and the break-before-make sequence of D8.16
+// "Translation Lookaside Buffers" ("Using break-before-make when updating translation table
+// entries"), as KVM's
 // __kvm_tlb_flush_vmid_ipa does it. TLBI IPAS2E1IS and VMALLE1IS act on the VMID in
 // VTTBR_EL2, so the VM's VTTBR is put in place for them and the caller's restored.
 struct Stage2Tlb {
@@ -199,7 +201,7 @@ class Stage2Table {
   }
 
   // Live changes of one 4 KiB page while the VM may run (on any CPU), with
-  // break-before-make (Arm ARM D8.14): the old entry becomes invalid, the TLBs forget it
+  // break-before-make (Arm ARM D8.16): the old entry becomes invalid, the TLBs forget it
   // (`tlb`), and only then is the new one written, so no CPU ever sees two translations
   // of the IPA at once or a torn entry. NotAPage: the IPA is unmapped (unmap, remap), or
   // mapped by a block (split it by mapping pages instead). A remap of an IPA that is not

@@ -121,6 +121,27 @@ inline void wait_for_interrupt() noexcept {
 #endif
 }
 
+// Cleans and invalidates the data and unified caches to the point of coherency for the
+// addresses [address, address + size), by VA (DC CIVAC, one line of CTR_EL0.DminLine at a
+// time), then completes that maintenance (DSB ISH). By VA, the maintenance reaches every cache
+// that may hold the lines in the shareability domain, other CPUs' too (Arm ARM DDI 0487 M.c
+// D7.5.9.5 "Effects of instructions that operate by VA to the PoC"), which by set/way it would
+// not. The range must be mapped at EL2 (as Normal memory, or the DC faults at EL2). A no-op on
+// the host.
+inline void clean_invalidate_to_poc(std::uint64_t address, std::uint64_t size) noexcept {
+#if defined(__aarch64__)
+  constexpr unsigned kDminLineShift = 16;  // CTR_EL0.DminLine [19:16]: log2 of the line in words
+  const std::uint64_t line = std::uint64_t{4} << ((read_sysreg<SysReg::CTR_EL0>() >> kDminLineShift) & 0xf);
+  const std::uint64_t end = address + size;
+  for (std::uint64_t va = address & ~(line - 1); va < end; va += line)
+    asm volatile("dc civac, %0" ::"r"(va) : "memory");
+  asm volatile("dsb ish" ::: "memory");
+#else
+  (void)address;
+  (void)size;
+#endif
+}
+
 // Completes memory accesses before what follows (DSB ISH).
 inline void data_barrier() noexcept {
 #if defined(__aarch64__)

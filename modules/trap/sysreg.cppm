@@ -109,6 +109,80 @@ constexpr bool is_pmu_register(SysRegEncoding encoding) noexcept {
   return encoding.op1() == 3 && encoding.crn() == 14 && encoding.crm() >= 8;
 }
 
+// The encodings reserved for IMPLEMENTATION DEFINED registers, which HCR_EL2.TIDCP traps at
+// EL1: op0 = 3, CRn = 11 or 15, any op1, CRm and op2 (Arm ARM DDI 0487 M.c D24.2.61, HCR_EL2.TIDCP;
+// the System register encoding space reserves them).
+// One masked compare (every trapped register that reaches the hypervisor passes here):
+// op0 = 0b11 and CRn = 0b1x11.
+constexpr bool is_implementation_defined_register(SysRegEncoding encoding) noexcept {
+  constexpr SysRegEncoding kMask{3, 0, 0b1011, 0, 0};
+  constexpr SysRegEncoding kMatch{3, 0, 0b1011, 0, 0};
+  return (encoding.value() & kMask.value()) == kMatch.value();
+}
+
+// The FEAT_LOR LORegion registers HCR_EL2.TLOR traps: LORSA_EL1, LOREA_EL1, LORN_EL1, LORC_EL1,
+// LORID_EL1 (op0 = 3, op1 = 0, CRn = 10, CRm = 4).
+// One compare of op0..CRm, then op2 in {0, 1, 2, 3, 7} as a bit mask.
+constexpr bool is_lor_register(SysRegEncoding encoding) noexcept {
+  constexpr unsigned kOp2Bits = 3;
+  constexpr unsigned kLorOp2s = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 7);
+  return (encoding.value() >> kOp2Bits) == (SysRegEncoding{SysReg::LORSA_EL1}.value() >> kOp2Bits) &&
+         ((kLorOp2s >> encoding.op2()) & 1) != 0;
+}
+
+// Whether a trapped write may be one HCR_EL2.TVM traps: the EL1 virtual memory control
+// registers SCTLR_EL1, TTBR0/1_EL1, TCR_EL1, ESR_EL1, FAR_EL1, AFSR0/1_EL1, MAIR_EL1, AMAIR_EL1,
+// CONTEXTIDR_EL1 and those of later features (TCR2_EL1, PIR_EL1, ...) all sit in op0 = 3,
+// op1 = 0, CRn 1, 2, 5, 6, 10 or 13 (Arm ARM DDI 0487 M.c D24.2.61, HCR_EL2.TVM). arm.vcpu
+// sets TVM only for a while (VCpu::answer_set_way_maintenance()).
+constexpr bool may_be_trapped_by_tvm(SysRegEncoding encoding) noexcept {
+  const unsigned crn = encoding.crn();
+  return encoding.op0() == 3 && encoding.op1() == 0 &&
+         (crn == 1 || crn == 2 || crn == 5 || crn == 6 || crn == 10 || crn == 13);
+}
+
+// Data cache maintenance by set/way (DC ISW, CSW, CISW and their FEAT_MTE2 tag forms),
+// trapped by HCR_EL2.TSW: op0 = 1, op1 = 0, CRn = 7, CRm 6 (invalidate), 10 (clean) or 14
+// (clean and invalidate), op2 2 (data), 4 (tags only: IGSW, CGSW, CIGSW) or 6 (data and tags:
+// IGDSW, CGDSW, CIGDSW) (Arm ARM DDI 0487 M.c D7.5.8.2.2 "Cache maintenance instructions that
+// operate by set/way", D7.5.9.2 "The data cache maintenance instruction (DC)").
+enum class SetWayOperation : std::uint8_t { Invalidate, Clean, CleanInvalidate };
+
+struct SetWayMaintenance {
+  SetWayOperation operation = SetWayOperation::CleanInvalidate;
+  bool tags = false;  // a FEAT_MTE2 form (op2 4 or 6)
+  // Xt: Level [3:1] (0 is L1), SetWay [31:4] (where the set and way sit depends on the
+  // cache's geometry, CCSIDR_EL1), the upper 32 bits RES0.
+  unsigned level = 0;
+  std::uint32_t set_way = 0;
+};
+
+inline constexpr unsigned kSetWayCrmInvalidate = 6;
+inline constexpr unsigned kSetWayCrmClean = 10;
+inline constexpr unsigned kSetWayCrmCleanInvalidate = 14;
+inline constexpr unsigned kSetWayOp2Data = 2;
+
+constexpr bool is_set_way_maintenance(SysRegEncoding encoding) noexcept {
+  const unsigned crm = encoding.crm();
+  const unsigned op2 = encoding.op2();
+  return encoding.op0() == 1 && encoding.op1() == 0 && encoding.crn() == 7 &&
+         (crm == kSetWayCrmInvalidate || crm == kSetWayCrmClean || crm == kSetWayCrmCleanInvalidate) &&
+         (op2 == kSetWayOp2Data || op2 == 4 || op2 == 6);
+}
+
+// The operation a trapped set/way instruction asks for; only for is_set_way_maintenance().
+constexpr SetWayMaintenance set_way_maintenance(const SysRegWrite& write) noexcept {
+  SetWayMaintenance op;
+  const unsigned crm = write.encoding.crm();
+  op.operation = crm == kSetWayCrmInvalidate ? SetWayOperation::Invalidate
+                 : crm == kSetWayCrmClean    ? SetWayOperation::Clean
+                                             : SetWayOperation::CleanInvalidate;
+  op.tags = write.encoding.op2() != kSetWayOp2Data;
+  op.level = static_cast<unsigned>(bits(write.value, 3, 1));
+  op.set_way = static_cast<std::uint32_t>(bits(write.value, 31, 4) << 4);
+  return op;
+}
+
 // The three GICv3 SGI generation registers; their writes decode with decode_sgi().
 constexpr bool is_sgi_register(SysRegEncoding encoding) noexcept {
   return encoding == SysReg::ICC_SGI1R_EL1 || encoding == SysReg::ICC_ASGI1R_EL1 ||

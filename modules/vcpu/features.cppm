@@ -1,6 +1,6 @@
 // What a guest is told about the CPU. The vCPU switches some EL1 state and not other
 // (SVE and SME registers, MTE tags and registers, activity monitors, MPAM, the statistical
-// profiling and trace buffer units); a guest that saw those features would use state it
+// profiling and trace buffer units, LORegions); a guest that saw those features would use state it
 // does not own, or trap on every use. With HCR_EL2.TID3 the guest's reads of the ID
 // registers (op0 = 3, op1 = 0, CRn = 0, CRm = 1..7) trap, and the vCPU answers them
 // itself from the hardware's values with those features removed.
@@ -21,14 +21,15 @@ struct IdField {
 // The fields the vCPU zeroes: "not implemented" for each (Arm ARM D19.2, the ID_AA64*
 // register descriptions).
 inline constexpr IdField kHiddenFeatures[] = {
-    {SysReg::ID_AA64PFR0_EL1, 32},  // SVE
-    {SysReg::ID_AA64PFR0_EL1, 40},  // MPAM
-    {SysReg::ID_AA64PFR0_EL1, 44},  // AMU
-    {SysReg::ID_AA64PFR1_EL1, 8},   // MTE
-    {SysReg::ID_AA64PFR1_EL1, 24},  // SME
-    {SysReg::ID_AA64PFR1_EL1, 16},  // MPAM_frac
-    {SysReg::ID_AA64DFR0_EL1, 32},  // PMSVer (statistical profiling)
-    {SysReg::ID_AA64DFR0_EL1, 44},  // TraceBuffer
+    {SysReg::ID_AA64PFR0_EL1, 32},   // SVE
+    {SysReg::ID_AA64PFR0_EL1, 40},   // MPAM
+    {SysReg::ID_AA64PFR0_EL1, 44},   // AMU
+    {SysReg::ID_AA64PFR1_EL1, 8},    // MTE
+    {SysReg::ID_AA64PFR1_EL1, 24},   // SME
+    {SysReg::ID_AA64PFR1_EL1, 16},   // MPAM_frac
+    {SysReg::ID_AA64DFR0_EL1, 32},   // PMSVer (statistical profiling)
+    {SysReg::ID_AA64DFR0_EL1, 44},   // TraceBuffer
+    {SysReg::ID_AA64MMFR1_EL1, 16},  // LO: LORegions (HCR_EL2.TLOR makes their registers UNDEFINED)
 };
 // Fields whose "not implemented" is 0b1111, which the vCPU sets: the OS double lock
 // (ID_AA64DFR0_EL1.DoubleLock [39:36], Arm ARM D19.2). The vCPU emulates OSDLR_EL1 as a PE

@@ -54,6 +54,21 @@ inline constexpr std::uint64_t kPstateDaifMasked = 0xfull << 6;
 inline constexpr std::uint64_t kSctlrEl1Res1 =
     (1ull << 29) | (1ull << 28) | (1ull << 23) | (1ull << 22) | (1ull << 20) | (1ull << 11);
 
+// SCTLR_EL1.M [0] (stage 1 translation on) and C [2] (data accesses cacheable) (Arm ARM,
+// SCTLR_EL1): the guest's data caches are on when both are set.
+namespace sctlr {
+inline constexpr std::uint64_t kM = 1ull << 0;
+inline constexpr std::uint64_t kC = 1ull << 2;
+}  // namespace sctlr
+
+// The VM's memory as EL2 addresses it: [el2_address, el2_address + size), mapped at EL2 as
+// Normal memory (the EL2 runtime's identity map covers RAM, runtime/el2/mmu.c). The vCPU
+// cleans and invalidates it by VA for the guest's set/way cache maintenance.
+struct GuestMemoryRange {
+  std::uint64_t el2_address = 0;
+  std::uint64_t size = 0;
+};
+
 // Whether a guest has Performance Monitors (VCpuConfig::pmu).
 enum class GuestPmu : std::uint8_t {
   // No PMU: ID_AA64DFR0_EL1.PMUVer reads 0 and every PMU register access traps
@@ -119,6 +134,15 @@ struct VCpuConfig {
   // firmware and answers the rest NOT_SUPPORTED. Null: every HVC and SMC reaches the
   // hypervisor as a Hypercall or SecureMonitorCall. The policy must outlive the vCPU.
   const smccc::GuestCallPolicy* calls = nullptr;
+  // The VM's memory (all of it, every vCPU's), for the guest's data cache maintenance by
+  // set/way (DC ISW, CSW, CISW), which HCR_EL2.TSW always traps: by set/way it would act on
+  // this CPU's physical caches, shared with the hypervisor and other VMs, and miss the
+  // guest's lines in other CPUs' and system caches. With this table the vCPU answers them
+  // inside run() as KVM does (answer_set_way_maintenance()): a clean and invalidate by VA of
+  // all of it, never a discard. Empty: they reach the hypervisor as SysRegWrite exits
+  // (encoding SysReg::DC_ISW, DC_CSW, DC_CISW; set_way_maintenance() decodes them), whose
+  // default completes them as no-ops. The table must outlive the vCPU.
+  smccc::Table<GuestMemoryRange> guest_memory;
   // Performance Monitors for the guest (GuestPmu). A guest PMU needs FEAT_PMUv3
   // (ID_AA64DFR0_EL1.PMUVer 1..8) and at least one event counter; without them it is None.
   // Without hide_unswitched_features the guest reads the hardware's PMUVer either way.
@@ -149,13 +173,13 @@ class VCpu {
     const HardwareFeatures cpu = config.cpu != nullptr ? *config.cpu : probe();
     el1_.at<SysReg::VPIDR_EL2>() = cpu.midr;
     pointer_auth_ = cpu.pointer_auth;
-    hcr_ = guest_hcr_base(pointer_auth_);
-    if (!config.route_interrupts_to_el2) hcr_ &= ~(hcr::kImo | hcr::kFmo | hcr::kAmo);
-    if (config.trap_wfi) hcr_ |= hcr::kTwi;
-    if (config.trap_wfe) hcr_ |= hcr::kTwe;
-    if (config.trap_smc) hcr_ |= hcr::kTsc;
-    if (config.stage2_vttbr != 0) hcr_ |= hcr::kVm;
-    if (config.hide_unswitched_features) hcr_ |= hcr::kTid3;
+    lor_ = cpu.lor;
+    hcr_ = guest_hcr(cpu, {.route_interrupts_to_el2 = config.route_interrupts_to_el2,
+                           .trap_wfi = config.trap_wfi,
+                           .trap_wfe = config.trap_wfe,
+                           .trap_smc = config.trap_smc,
+                           .stage2 = config.stage2_vttbr != 0,
+                           .trap_id_registers = config.hide_unswitched_features});
     virtual_gic_ = config.virtual_gic && config.route_interrupts_to_el2 && cpu.gic_system_registers;
     if (virtual_gic_) list_registers_ = list_register_count();
     fpsimd_present_ = cpu.fp && cpu.advanced_simd;
@@ -411,6 +435,10 @@ class VCpu {
   PmuState& pmu_state() noexcept { return pmu_; }
   const VCpuConfig& config() const noexcept { return config_; }
   std::uint64_t hcr() const noexcept { return hcr_; }
+  // The guest's set/way cache maintenance answered by the vCPU (VCpuConfig::guest_memory),
+  // and how many times it cleaned and invalidated the VM's memory for them.
+  std::uint64_t set_way_operations() const noexcept { return set_way_operations_; }
+  std::uint64_t guest_memory_flushes() const noexcept { return guest_memory_flushes_; }
   std::uint64_t exit_count() const noexcept { return exit_count_; }
   FrameArena& frame_arena() noexcept { return frames_; }
 
@@ -458,13 +486,122 @@ class VCpu {
         return answer_id_register_read();
       if (is_debug_register(read->encoding)) return answer_debug_register_read();
       if (pmu_counters_ == 0 && is_pmu_register(read->encoding)) return answer_absent_pmu_access();
+      // An IMPLEMENTATION DEFINED or LORegion read goes on to the hypervisor: the default of a
+      // read nobody answers is UNDEFINED already (kExitRule<SysRegRead>), and testing for them
+      // here would cost every other read that reaches the hypervisor (sysreg_read_round_trip).
       return read->encoding == SysReg::ACTLR_EL1 && answer_auxiliary_control_read();
     }
     const SysRegEncoding encoding = current_.as<SysRegWrite>().encoding;
     if (emulate_physical_timer_ && is_physical_timer_register(encoding)) return answer_physical_timer_write();
     if (is_debug_register(encoding)) return answer_debug_register_write();
     if (pmu_counters_ == 0 && is_pmu_register(encoding)) return answer_absent_pmu_access();
-    return encoding == SysReg::ACTLR_EL1 && answer_auxiliary_control_write();
+    // One test lets every other write (the SGI registers, ...) through to the hypervisor: the
+    // CRn of ACTLR_EL1 and the TVM-trapped registers (1, 2, 5, 6, 10, 13), the set/way
+    // instructions (7), the LORegion registers (10) and the IMPLEMENTATION DEFINED ones (11, 15).
+    constexpr unsigned kCrnsAnsweredBelow = (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7) |
+                                            (1u << 10) | (1u << 11) | (1u << 13) | (1u << 15);
+    if (((kCrnsAnsweredBelow >> encoding.crn()) & 1) == 0) return false;
+    if (encoding.is_instruction()) return is_set_way_maintenance(encoding) && answer_set_way_maintenance();
+    if (is_absent_register(encoding)) return answer_absent_register_access();
+    if (encoding == SysReg::ACTLR_EL1) return answer_auxiliary_control_write();
+    return (hcr_ & hcr::kTvm) != 0 && may_be_trapped_by_tvm(encoding) &&
+           answer_virtual_memory_control_write();
+  }
+
+  // Registers a guest finds absent: IMPLEMENTATION DEFINED ones (HCR_EL2.TIDCP) and, on a CPU
+  // with FEAT_LOR, the LORegion registers (HCR_EL2.TLOR; ID_AA64MMFR1_EL1.LO reads 0). Reads
+  // and writes are UNDEFINED, as on a CPU without them (KVM answers both the same way): the
+  // writes here, so that the default of a write nobody answers (done) does not make them
+  // half present; the reads by their exit rule's default (a hypervisor may still answer one).
+  // Without FEAT_LOR the LORegion registers are UNDEFINED at EL1 and never trap.
+  bool is_absent_register(SysRegEncoding encoding) const noexcept {
+    return is_implementation_defined_register(encoding) || (lor_ && is_lor_register(encoding));
+  }
+  [[gnu::noinline]] bool answer_absent_register_access() noexcept {
+    inject_undefined_here();
+    return true;
+  }
+
+  // Data cache maintenance by set/way (HCR_EL2.TSW, always set: guest_hcr()). A set/way
+  // operation cannot be done for a guest as asked: it names lines of this CPU's caches, not
+  // the guest's memory, so it would miss the guest's lines in other CPUs' caches (set/way
+  // instructions are not broadcast) and in system caches, and would act on the hypervisor's
+  // and other VMs' lines (Arm ARM DDI 0487 M.c D7.5.9.12 "Effects of All and set/way
+  // maintenance instructions"). Software uses it only to empty a whole cache, around turning
+  // caches off or on (D7.5.8.2.2). So, as KVM does (kvm_set_way_flush, kvm_toggle_cache):
+  //  - the first one cleans and invalidates all of the VM's memory by VA to the point of
+  //    coherency (VCpuConfig::guest_memory): an invalidate becomes a clean and invalidate,
+  //    which D7.5.9.2 requires of DC ISW at EL1 with HCR_EL2.VM = 1 anyway, so no dirty line,
+  //    the guest's or the hypervisor's, is ever discarded;
+  //  - it sets HCR_EL2.TVM, so the guest's next SCTLR_EL1 write is seen: when it turns its
+  //    caches off or on (SCTLR_EL1.{M, C}), the VM's memory is cleaned and invalidated again
+  //    (lines dirtied since are written back before the guest works uncached; stale lines are
+  //    gone before it works cached); once its caches are on, TVM is cleared;
+  //  - the operations that follow while TVM is set complete with nothing more to do.
+  // The FEAT_MTE2 forms (on Allocation Tags) are UNDEFINED: a guest has no MTE (HCR_EL2.ATA
+  // is 0 and MTE is hidden, features.cppm). Each flush is the whole VM, at the guest's
+  // request: on a big VM it is long, and it delays this CPU's other vCPUs as KVM's does.
+  [[gnu::noinline]] bool answer_set_way_maintenance() noexcept {
+    SysRegWrite& write = current_.as<SysRegWrite>();
+    if (set_way_maintenance(write).tags) return answer_absent_register_access();
+    if (config_.guest_memory.empty()) return false;
+    ++set_way_operations_;
+    if ((hcr_ & hcr::kTvm) == 0) {
+      clean_invalidate_guest_memory();
+      set_hcr(hcr_ | hcr::kTvm);
+    }
+    complete(regs_, write);
+    return true;
+  }
+
+  // A write HCR_EL2.TVM trapped, while set/way maintenance watches for a cache toggle: the vCPU
+  // writes the register for the guest; for SCTLR_EL1 it compares the caches' state before and
+  // after. A TVM-trapped register the vCPU does not know (a later feature's) ends the watch:
+  // TVM is cleared and the guest re-executes its write untrapped.
+  [[gnu::noinline]] bool answer_virtual_memory_control_write() noexcept {
+    SysRegWrite& write = current_.as<SysRegWrite>();
+    const bool caches_were_on = guest_caches_on(read_guest_sysreg<SysReg::SCTLR_EL1>());
+    if (!write_guest_register_of<SysReg::SCTLR_EL1, SysReg::TTBR0_EL1, SysReg::TTBR1_EL1, SysReg::TCR_EL1,
+                                 SysReg::ESR_EL1, SysReg::FAR_EL1, SysReg::AFSR0_EL1, SysReg::AFSR1_EL1,
+                                 SysReg::MAIR_EL1, SysReg::AMAIR_EL1, SysReg::CONTEXTIDR_EL1>(write.encoding,
+                                                                                              write.value)) {
+      set_hcr(hcr_ & ~hcr::kTvm);
+      return true;  // no completion: the PC stays on the write
+    }
+    if (write.encoding == SysReg::SCTLR_EL1) {
+      const bool caches_on = guest_caches_on(write.value);
+      if (caches_on != caches_were_on) clean_invalidate_guest_memory();
+      if (caches_on) set_hcr(hcr_ & ~hcr::kTvm);
+    }
+    complete(regs_, write);
+    return true;
+  }
+  static constexpr bool guest_caches_on(std::uint64_t sctlr_el1) noexcept {
+    return (sctlr_el1 & (sctlr::kM | sctlr::kC)) == (sctlr::kM | sctlr::kC);
+  }
+  // Writes `value` to whichever of the registers R... `encoding` names; false if none.
+  template <SysReg R, SysReg... Rest>
+  bool write_guest_register_of(SysRegEncoding encoding, std::uint64_t value) noexcept {
+    if (encoding == R) {
+      write_guest_sysreg<R>(value);
+      return true;
+    }
+    if constexpr (sizeof...(Rest) != 0) {
+      return write_guest_register_of<Rest...>(encoding, value);
+    } else {
+      return false;
+    }
+  }
+  void clean_invalidate_guest_memory() noexcept {
+    ++guest_memory_flushes_;
+    for (const GuestMemoryRange& range : config_.guest_memory)
+      clean_invalidate_to_poc(range.el2_address, range.size);
+  }
+  // HCR_EL2 changes while the vCPU runs (TVM): the next entry's ERET, a context synchronization
+  // event, puts it in effect.
+  void set_hcr(std::uint64_t value) noexcept {
+    hcr_ = value;
+    if (loaded_) write_sysreg<SysReg::HCR_EL2>(value);
   }
 
   // ACTLR_EL1, trapped by HCR_EL2.TACR (kGuestHcrBase): reads give this vCPU's value (the
@@ -818,6 +955,7 @@ class VCpu {
   bool debug_registers_on_cpu_ = false;
   PointerAuthKeys keys_;
   bool pointer_auth_ = false;
+  bool lor_ = false;   // FEAT_LOR: HCR_EL2.TLOR traps the LORegion registers
   PmuState pmu_;       // the guest's partition, while off the CPU
   PmuState host_pmu_;  // the host's values of the same registers, while the guest's are on
   unsigned pmu_counters_ = 0;
@@ -829,6 +967,8 @@ class VCpu {
   unsigned list_registers_ = 0;
   std::uint64_t hcr_ = 0;
   std::uint64_t exit_count_ = 0;
+  std::uint64_t set_way_operations_ = 0;
+  std::uint64_t guest_memory_flushes_ = 0;
   Exit current_ = Unhandled{};
   bool exit_pending_ = false;
   bool skip_default_ = false;

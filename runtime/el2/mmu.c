@@ -97,8 +97,8 @@ bool arm_el2_map_device(uint64_t base, uint64_t size) {
   return true;
 }
 
-/* Cache maintenance by VA (Arm ARM D7.5 "Cache maintenance instructions"), by the
-   smallest line of CTR_EL0 (DminLine for data, IminLine for instructions). */
+/* Cache maintenance by VA (Arm ARM DDI 0487 M.c D7.5.9 "A64 Cache maintenance
+   instructions"), by the smallest line of CTR_EL0 (DminLine for data, IminLine for instructions). */
 static uint64_t line_size(unsigned shift) {
   uint64_t ctr;
   __asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));

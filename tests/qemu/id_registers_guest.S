@@ -56,6 +56,11 @@ id_registers_guest:
     probe   9, mrs x1, S3_0_C9_C11_0  // TRBE: TRBLIMITR_EL1
     probe   10, mrs x1, S3_0_C10_C5_1 // MPAM: MPAM0_EL1
     probe   11, .inst 0x1ac14021      // CRC32: crc32b w1, w1, w1
+    probe   12, mrs x1, S3_0_C10_C4_7 // LOR: LORID_EL1
+    mov     x1, #0
+    probe   13, msr S3_0_C10_C4_3, x1 // LOR: LORC_EL1 = 0 (disabled)
+    probe   14, mrs x1, S3_0_C15_C0_0 // IMPLEMENTATION DEFINED (TIDCP)
+    probe   15, msr S3_0_C11_C0_0, x1 // IMPLEMENTATION DEFINED (TIDCP)
     mov     x0, #GUEST_PASS
     mov     x1, x19
     hvc     #GUEST_REPORT

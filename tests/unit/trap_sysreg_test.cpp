@@ -165,6 +165,73 @@ TEST_CASE("a trapped DC ISW (HCR_EL2.TSW) is a SysRegWrite with an op0 = 1 encod
   CHECK(event.get_if<arm::SysRegWrite>()->value == guest().x[4]);
 }
 
+TEST_CASE("every set/way instruction HCR_EL2.TSW traps is set/way maintenance, and nothing else is") {
+  struct Row {
+    arm::SysReg name;
+    arm::SetWayOperation operation;
+    bool tags;
+  };
+  constexpr Row kRows[] = {
+      {sr::DC_ISW, arm::SetWayOperation::Invalidate, false},
+      {sr::DC_CSW, arm::SetWayOperation::Clean, false},
+      {sr::DC_CISW, arm::SetWayOperation::CleanInvalidate, false},
+      {sr::DC_IGSW, arm::SetWayOperation::Invalidate, true},
+      {sr::DC_IGDSW, arm::SetWayOperation::Invalidate, true},
+      {sr::DC_CGSW, arm::SetWayOperation::Clean, true},
+      {sr::DC_CGDSW, arm::SetWayOperation::Clean, true},
+      {sr::DC_CIGSW, arm::SetWayOperation::CleanInvalidate, true},
+      {sr::DC_CIGDSW, arm::SetWayOperation::CleanInvalidate, true},
+  };
+  auto regs = guest();
+  for (const Row& row : kRows) {
+    regs.x[4] = (0xabcull << 4) | (3u << 1) | (0xffull << 32);  // level 3 (L4), RES0 bits set
+    auto event = arm::decode({syn::sysreg(1, 0, 7, arm::SysRegEncoding{row.name}.crm(),
+                                          arm::SysRegEncoding{row.name}.op2(), 4, false),
+                              0, 0},
+                             regs);
+    auto* write = event.get_if<arm::SysRegWrite>();
+    REQUIRE(write != nullptr);
+    CHECK(write->encoding == row.name);
+    CHECK(arm::is_set_way_maintenance(write->encoding));
+    const arm::SetWayMaintenance op = arm::set_way_maintenance(*write);
+    CHECK(op.operation == row.operation);
+    CHECK(op.tags == row.tags);
+    CHECK(op.level == 3);
+    CHECK(op.set_way == 0xabc0);
+  }
+  // Not by set/way: DC IVAC, CVAC, CIVAC, ZVA, IC IALLU, and an op0 = 3 register at CRn 7.
+  for (const arm::SysRegEncoding other :
+       {arm::SysRegEncoding{1, 0, 7, 6, 1}, arm::SysRegEncoding{1, 3, 7, 10, 1},
+        arm::SysRegEncoding{1, 3, 7, 14, 1}, arm::SysRegEncoding{1, 3, 7, 4, 1},
+        arm::SysRegEncoding{1, 0, 7, 5, 0}, arm::SysRegEncoding{sr::PAR_EL1}})
+    CHECK_FALSE(arm::is_set_way_maintenance(other));
+}
+
+TEST_CASE("TIDCP's IMPLEMENTATION DEFINED space is op0 = 3 with CRn 11 or 15") {
+  CHECK(arm::is_implementation_defined_register({3, 0, 11, 0, 0}));
+  CHECK(arm::is_implementation_defined_register({3, 7, 15, 15, 7}));
+  CHECK_FALSE(arm::is_implementation_defined_register({3, 0, 10, 4, 0}));
+  CHECK_FALSE(arm::is_implementation_defined_register({2, 0, 15, 0, 0}));
+  CHECK_FALSE(arm::is_implementation_defined_register(sr::ACTLR_EL1));
+}
+
+TEST_CASE("the LORegion registers are the five of FEAT_LOR") {
+  for (const arm::SysReg reg : {sr::LORSA_EL1, sr::LOREA_EL1, sr::LORN_EL1, sr::LORC_EL1, sr::LORID_EL1})
+    CHECK(arm::is_lor_register(reg));
+  CHECK_FALSE(arm::is_lor_register(sr::MAIR_EL1));
+  CHECK_FALSE(arm::is_lor_register({3, 0, 10, 4, 4}));  // MPAMIDR_EL1 sits next to them
+}
+
+TEST_CASE("the registers HCR_EL2.TVM traps all sit where may_be_trapped_by_tvm looks") {
+  for (const arm::SysReg reg :
+       {sr::SCTLR_EL1, sr::TTBR0_EL1, sr::TTBR1_EL1, sr::TCR_EL1, sr::ESR_EL1, sr::FAR_EL1, sr::AFSR0_EL1,
+        sr::AFSR1_EL1, sr::MAIR_EL1, sr::AMAIR_EL1, sr::CONTEXTIDR_EL1})
+    CHECK(arm::may_be_trapped_by_tvm(reg));
+  CHECK_FALSE(arm::may_be_trapped_by_tvm(sr::VBAR_EL1));
+  CHECK_FALSE(arm::may_be_trapped_by_tvm(sr::CNTKCTL_EL1));
+  CHECK_FALSE(arm::may_be_trapped_by_tvm(sr::HCR_EL2));
+}
+
 TEST_CASE("SysRegIss::make builds the ISS the decoder reads back") {
   for (const arm::SysRegEncoding encoding : {sr::ICC_SGI1R_EL1, arm::bank_register(sr::DBGBCR0_EL1, 9),
                                              arm::bank_register(sr::PMEVTYPER0_EL0, 17), sr::CNTP_CVAL_EL0}) {

@@ -1027,3 +1027,127 @@ TEST_CASE("ACTLR_EL1 traps (HCR_EL2.TACR): the guest reads the host's value and 
   CHECK(hw(arm::SysReg::ACTLR_EL1) == 0x1234);
   vcpu.put();
 }
+
+namespace {
+// A guest step that executes `dc <op>, x<rt>` (a set/way instruction), trapped by HCR_EL2.TSW.
+scripted::Step dc(arm::SysRegEncoding encoding, unsigned rt, std::uint64_t value) {
+  return msr(encoding, rt, value);
+}
+constexpr std::uint64_t kCachesOn = arm::sctlr::kM | arm::sctlr::kC;
+}  // namespace
+
+TEST_CASE("set/way maintenance traps (HCR_EL2.TSW) and, without guest_memory, reaches the hypervisor") {
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  CHECK((vcpu.hcr() & arm::hcr::kTsw) != 0);
+  CHECK((vcpu.hcr() & arm::hcr::kTvm) == 0);
+  vcpu.load();
+  scripted::set_script({dc(arm::SysReg::DC_CISW, 5, 0x42)});
+  for (arm::Exit& exit : vcpu.run()) {
+    auto* write = exit.get_if<arm::SysRegWrite>();
+    REQUIRE(write != nullptr);
+    CHECK(write->encoding == arm::SysReg::DC_CISW);
+    CHECK(write->value == 0x42);
+    break;
+  }
+  CHECK(vcpu.set_way_operations() == 0);
+  CHECK((vcpu.hcr() & arm::hcr::kTvm) == 0);
+  vcpu.put();
+}
+
+TEST_CASE(
+    "the first set/way operation cleans the VM's memory once and traps SCTLR_EL1 until the caches are on") {
+  const arm::GuestMemoryRange memory[] = {{.el2_address = 0x4000'0000, .size = 0x1000}};
+  set(arm::SysReg::SCTLR_EL1, arm::kSctlrEl1Res1);
+  arm::VCpu vcpu{{.entry = 0x1000, .guest_memory = memory}};
+  vcpu.load();
+  scripted::set_script({dc(arm::SysReg::DC_ISW, 1, 0x2), dc(arm::SysReg::DC_ISW, 1, 0x4), hvc(1, 0)});
+  run_until_hvc(vcpu, 1);  // answered inside run(): no exit
+  CHECK(vcpu.set_way_operations() == 2);
+  CHECK(vcpu.guest_memory_flushes() == 1);  // the second found TVM set: nothing more to do
+  CHECK((vcpu.hcr() & arm::hcr::kTvm) != 0);
+  CHECK((hw(arm::SysReg::HCR_EL2) & arm::hcr::kTvm) != 0);  // on the CPU at once
+
+  // While TVM traps: TTBR0_EL1 is written for the guest; SCTLR_EL1 turning the caches on
+  // (M and C) cleans again and ends the watch.
+  scripted::set_script({msr(arm::SysReg::TTBR0_EL1, 2, 0x8000), hvc(2, 0)});
+  run_until_hvc(vcpu, 2);
+  CHECK(hw(arm::SysReg::TTBR0_EL1) == 0x8000);
+  CHECK(vcpu.guest_memory_flushes() == 1);
+  scripted::set_script({msr(arm::SysReg::SCTLR_EL1, 3, arm::kSctlrEl1Res1 | kCachesOn), hvc(3, 0)});
+  run_until_hvc(vcpu, 3);
+  CHECK(hw(arm::SysReg::SCTLR_EL1) == (arm::kSctlrEl1Res1 | kCachesOn));
+  CHECK(vcpu.guest_memory_flushes() == 2);
+  CHECK((vcpu.hcr() & arm::hcr::kTvm) == 0);
+
+  // Caches on: the next set/way operation cleans and watches again; turning the caches off
+  // cleans once more and keeps watching.
+  scripted::set_script(
+      {dc(arm::SysReg::DC_CSW, 1, 0), msr(arm::SysReg::SCTLR_EL1, 3, arm::kSctlrEl1Res1), hvc(4, 0)});
+  run_until_hvc(vcpu, 4);
+  CHECK(vcpu.guest_memory_flushes() == 4);
+  CHECK((vcpu.hcr() & arm::hcr::kTvm) != 0);
+  vcpu.put();
+  set(arm::SysReg::SCTLR_EL1, 0);
+  set(arm::SysReg::TTBR0_EL1, 0);
+}
+
+TEST_CASE("a TVM-trapped write of a register the vCPU does not write ends the watch and re-executes") {
+  const arm::GuestMemoryRange memory[] = {{.el2_address = 0x4000'0000, .size = 0x1000}};
+  arm::VCpu vcpu{{.entry = 0x1000, .guest_memory = memory}};
+  vcpu.load();
+  const arm::SysRegEncoding tcr2_el1{3, 0, 2, 0, 3};  // FEAT_TCR2's TCR2_EL1, trapped by TVM
+  std::uint64_t pc_at_write = 0, pc_after = 0;
+  scripted::set_script({dc(arm::SysReg::DC_ISW, 1, 0),
+                        [&](arm::GuestRegisters& regs) {
+                          pc_at_write = regs.pc;
+                          return msr(tcr2_el1, 2, 1)(regs);
+                        },
+                        [&](arm::GuestRegisters& regs) {
+                          pc_after = regs.pc;
+                          return hvc(5, 0)(regs);
+                        }});
+  run_until_hvc(vcpu, 5);
+  CHECK(pc_after == pc_at_write);  // retried, now untrapped
+  CHECK((vcpu.hcr() & arm::hcr::kTvm) == 0);
+  vcpu.put();
+}
+
+TEST_CASE(
+    "the FEAT_MTE2 set/way forms, IMPLEMENTATION DEFINED and LORegion writes are UNDEFINED inside run()") {
+  const arm::GuestMemoryRange memory[] = {{.el2_address = 0x4000'0000, .size = 0x1000}};
+  arm::HardwareFeatures cpu = arm::probe();
+  cpu.lor = true;
+  arm::VCpu vcpu{{.entry = 0x1000, .guest_memory = memory, .cpu = &cpu}};
+  CHECK((vcpu.hcr() & arm::hcr::kTlor) != 0);
+  vcpu.load();
+  const arm::SysRegEncoding implementation_defined{3, 1, 15, 2, 0};
+  for (const scripted::Step& step : {dc(arm::SysReg::DC_IGSW, 1, 0), dc(arm::SysReg::DC_CIGDSW, 1, 0),
+                                     msr(implementation_defined, 1, 7), msr(arm::SysReg::LORC_EL1, 1, 1)}) {
+    set(arm::SysReg::ESR_EL1, 0);
+    scripted::set_script({step, hvc(6, 0)});
+    run_until_hvc(vcpu, 6);                        // no exit: injected inside run()
+    CHECK((hw(arm::SysReg::ESR_EL1) >> 26) == 0);  // ESR_EL1.EC 0: unknown reason
+    CHECK(hw(arm::SysReg::ESR_EL1) != 0);          // an exception was injected
+  }
+  CHECK(vcpu.set_way_operations() == 0);
+  // Reads reach the hypervisor; left alone, their exit rule's default is UNDEFINED too.
+  for (const arm::SysRegEncoding encoding :
+       {implementation_defined, arm::SysRegEncoding{arm::SysReg::LORID_EL1}}) {
+    set(arm::SysReg::ESR_EL1, 0);
+    scripted::set_script({mrs(encoding, 1), hvc(7, 0)});
+    bool read_seen = false;
+    for (arm::Exit& exit : vcpu.run()) {
+      if (exit.is<arm::SysRegRead>()) {
+        read_seen = true;
+        continue;
+      }
+      CHECK(exit.is<arm::Hypercall>());
+      break;
+    }
+    CHECK(read_seen);
+    CHECK((hw(arm::SysReg::ESR_EL1) >> 26) == 0);
+    CHECK(hw(arm::SysReg::ESR_EL1) != 0);
+  }
+  vcpu.put();
+  set(arm::SysReg::ESR_EL1, 0);
+}

@@ -354,7 +354,7 @@ class ProgramGenerator {
         return out.emit(rng_.percent(50) ? a64::str_q(rn, rng_.below(32)) : a64::prfm(rn));
     }
   }
-  // DC CIVAC, DC ZVA, DC IVAC, AT S1E1R/W, TLBI, IC on an address (D7.5 cache maintenance).
+  // DC CIVAC, DC ZVA, DC IVAC, AT S1E1R/W, TLBI, IC on an address (Arm ARM D7.5.9, A64 cache maintenance).
   void maintenance(ProgramWriter& out) {
     const unsigned rt = gpr();
     out.mov64(rt, address());
