@@ -65,8 +65,7 @@ inline constexpr std::uint64_t kSmen = 0b11ull << 24;  // SME; RES0 without FEAT
 //    implements as RAZ/WI. Every other field (FPEN, TTA, ...) is the guest's own, on the
 //    hardware as written (and read back as the hardware keeps it): its FP/SIMD traps still go
 //    to its own EL1. CPACR_EL1 accesses are the only added cost: Linux writes it once per CPU
-//    bring-up and, without SVE/SME advertised, never at runtime (measured: README, Known
-//    limitations).
+//    as it comes up and never reads it (counted on QEMU max: README, Known limitations).
 //  - SMIDR_EL1 is not trapped by CPTR_EL2.TSM but by HCR_EL2.TID1, which the vCPU sets on a
 //    CPU with SME and answers inside run(): SMIDR_EL1 UNDEFINED, REVIDR_EL1 and AIDR_EL1 the
 //    hardware's values.
