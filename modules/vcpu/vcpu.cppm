@@ -681,12 +681,32 @@ class VCpu {
   // call), so the check itself needs no stack frame and a trapped MRS that goes on to the
   // hypervisor pays nothing for the debug switch.
   [[gnu::noinline]] bool answer_debug_register_read() noexcept {
-    return switch_in_debug_registers(current_.as<SysRegRead>().encoding) ||
+    return answer_debug_channel_read() || switch_in_debug_registers(current_.as<SysRegRead>().encoding) ||
            (config_.emulate_os_lock && answer_powerdown_debug_read());
   }
   [[gnu::noinline]] bool answer_debug_register_write() noexcept {
-    return switch_in_debug_registers(current_.as<SysRegWrite>().encoding) ||
+    return answer_debug_channel_write() || switch_in_debug_registers(current_.as<SysRegWrite>().encoding) ||
            (config_.emulate_os_lock && answer_powerdown_debug_write());
+  }
+
+  // The claim tags and the DCC, trapped by MDCR_EL2.TDA while this vCPU's breakpoints and
+  // watchpoints are off the CPU: answered from debug_ without switching those in, so TDA
+  // stays set and the guest keeps its own (context.cppm, read_debug_channel_register). With
+  // the breakpoints on the CPU TDA is clear and these accesses do not trap.
+  bool answer_debug_channel_read() noexcept {
+    SysRegRead& read = current_.as<SysRegRead>();
+    std::uint64_t value = 0;
+    if (debug_registers_on_cpu_ || !read_debug_channel_register(read.encoding, debug_, value)) return false;
+    read.complete(value);
+    complete(regs_, read);
+    return true;
+  }
+  bool answer_debug_channel_write() noexcept {
+    SysRegWrite& write = current_.as<SysRegWrite>();
+    if (debug_registers_on_cpu_ || !write_debug_channel_register(write.encoding, write.value, debug_))
+      return false;
+    complete(regs_, write);
+    return true;
   }
 
   // Why a guest may run with another vCPU's (or the host's) breakpoints and watchpoints

@@ -1149,3 +1149,87 @@ TEST_CASE(
   set(arm::SysReg::REVIDR_EL1, 0);
   set(arm::SysReg::CPTR_EL2, 0);
 }
+
+TEST_CASE(
+    "the claim tags and the DCC are per vCPU, answered inside run() without switching the breakpoints in") {
+  set(arm::SysReg::ID_AA64DFR0_EL1, dfr0(2, 2));
+  arm::VCpu a{{.entry = 0x1000}};
+  arm::VCpu b{{.entry = 0x1000}};
+  std::uint64_t a_tags = 0, a_status = 0, a_set = 0;
+  a.load();
+  scripted::set_script({
+      msr(arm::SysReg::DBGCLAIMSET_EL1, 1, 0x1a5),  // bits beyond CLAIM[7:0] ignored
+      msr(arm::SysReg::DBGCLAIMCLR_EL1, 1, 0x01),
+      msr(arm::SysReg::DBGDTRTX_EL0, 2, 0x1234),
+      msr(arm::SysReg::DBGDTRTX_EL0, 2, 0x5678),  // an overrun: the first value stays
+      mrs(arm::SysReg::DBGCLAIMCLR_EL1, 3),
+      [&](arm::GuestRegisters& regs) {
+        a_tags = regs.x[3];
+        return mrs(arm::SysReg::MDCCSR_EL0, 4)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        a_status = regs.x[4];
+        return mrs(arm::SysReg::DBGCLAIMSET_EL1, 5)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        a_set = regs.x[5];
+        return hvc(1, 0)(regs);
+      },
+  });
+  run_until_hvc(a, 1);
+  CHECK_FALSE(a.debug_registers_on_cpu());  // TDA still traps
+  CHECK(a_tags == 0xa4);
+  CHECK(a_status == arm::mdccsr::kTxFull);
+  CHECK(a_set == arm::kClaimTags);
+  CHECK(a.debug_registers().channel.dtrtx == 0x1234);
+  a.put();
+
+  std::uint64_t b_tags = 1, b_status = 1, b_dtr = 1;
+  b.load();
+  scripted::set_script({
+      mrs(arm::SysReg::DBGCLAIMCLR_EL1, 3),
+      [&](arm::GuestRegisters& regs) {
+        b_tags = regs.x[3];
+        return mrs(arm::SysReg::MDCCSR_EL0, 4)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        b_status = regs.x[4];
+        return mrs(arm::SysReg::DBGDTR_EL0, 5)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        b_dtr = regs.x[5];
+        return hvc(1, 0)(regs);
+      },
+  });
+  run_until_hvc(b, 1);
+  CHECK(b_tags == 0);  // reset values: nothing of A's
+  CHECK(b_status == 0);
+  CHECK(b_dtr == 0);
+  b.put();
+
+  a.load();
+  std::uint64_t again = 0;
+  scripted::set_script({mrs(arm::SysReg::DBGCLAIMCLR_EL1, 3), [&](arm::GuestRegisters& regs) {
+                          again = regs.x[3];
+                          return hvc(1, 0)(regs);
+                        }});
+  run_until_hvc(a, 1);
+  CHECK(again == 0xa4);
+  a.put();
+  set(arm::SysReg::ID_AA64DFR0_EL1, 0);
+  set(arm::SysReg::MDCR_EL2, 0);
+}
+
+TEST_CASE("DBGDTR_EL0 writes DTRTX from [31:0] and DTRRX from [63:32]; MDCCSR_EL0 cannot be written") {
+  arm::DebugState state;
+  CHECK(arm::write_debug_channel_register(arm::SysReg::DBGDTR_EL0, 0x1111'2222'3333'4444, state));
+  CHECK(state.channel.dtrtx == 0x3333'4444);
+  CHECK(state.channel.dtrrx == 0x1111'2222);
+  std::uint64_t value = 0;
+  CHECK(arm::read_debug_channel_register(arm::SysReg::DBGDTR_EL0, state, value));
+  CHECK(value == 0x3333'4444'1111'2222);
+  CHECK(arm::read_debug_channel_register(arm::SysReg::MDCCSR_EL0, state, value));
+  CHECK(value == arm::mdccsr::kTxFull);  // RXfull stays 0: no debugger writes DTRRX
+  CHECK_FALSE(arm::write_debug_channel_register(arm::SysReg::MDCCSR_EL0, 0, state));
+  CHECK_FALSE(arm::read_debug_channel_register(arm::SysReg::MDSCR_EL1, state, value));
+}
