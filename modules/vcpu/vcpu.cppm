@@ -419,6 +419,10 @@ class VCpu {
   PmuState& pmu_state() noexcept { return pmu_; }
   const VCpuConfig& config() const noexcept { return config_; }
   std::uint64_t hcr() const noexcept { return hcr_; }
+  // The CPACR_EL1 controls held at "no EL1 trap" for this vCPU, which hides SVE or SME on a
+  // CPU that has them (features.cppm, hidden_cpacr_controls()); nonzero: load() sets
+  // CPTR_EL2.TCPAC.
+  std::uint64_t hidden_cpacr() const noexcept { return hidden_cpacr_; }
   std::uint64_t exit_count() const noexcept { return exit_count_; }
   FrameArena& frame_arena() noexcept { return frames_; }
 
