@@ -26,12 +26,15 @@ inline constexpr std::uint64_t kFb = 1ull << 9;         // broadcast TLB/cache m
 inline constexpr std::uint64_t kBsuInner = 1ull << 10;  // BSU = 0b01: inner shareable
 inline constexpr std::uint64_t kTwi = 1ull << 13;       // trap WFI
 inline constexpr std::uint64_t kTwe = 1ull << 14;       // trap WFE
-inline constexpr std::uint64_t kTid3 = 1ull << 18;      // trap ID group 3
-inline constexpr std::uint64_t kTsc = 1ull << 19;       // trap SMC
-inline constexpr std::uint64_t kTidcp = 1ull << 20;     // trap implementation defined sysregs
-inline constexpr std::uint64_t kTacr = 1ull << 21;      // trap ACTLR_EL1 (answered by arm.vcpu)
-inline constexpr std::uint64_t kTsw = 1ull << 22;       // trap data cache maintenance by set/way
-inline constexpr std::uint64_t kTvm = 1ull << 26;       // trap writes of the EL1 VM control registers
+// Trap ID group 1: REVIDR_EL1, AIDR_EL1 and, with FEAT_SME, SMIDR_EL1 (Arm ARM D19.2
+// HCR_EL2.TID1); arm.vcpu sets it to make SMIDR_EL1 UNDEFINED where it hides SME.
+inline constexpr std::uint64_t kTid1 = 1ull << 16;
+inline constexpr std::uint64_t kTid3 = 1ull << 18;   // trap ID group 3
+inline constexpr std::uint64_t kTsc = 1ull << 19;    // trap SMC
+inline constexpr std::uint64_t kTidcp = 1ull << 20;  // trap implementation defined sysregs
+inline constexpr std::uint64_t kTacr = 1ull << 21;   // trap ACTLR_EL1 (answered by arm.vcpu)
+inline constexpr std::uint64_t kTsw = 1ull << 22;    // trap data cache maintenance by set/way
+inline constexpr std::uint64_t kTvm = 1ull << 26;    // trap writes of the EL1 VM control registers
 inline constexpr std::uint64_t kTge = 1ull << 27;
 inline constexpr std::uint64_t kRw = 1ull << 31;    // EL1 is AArch64
 inline constexpr std::uint64_t kTlor = 1ull << 35;  // trap LORegion registers (FEAT_LOR)
@@ -47,6 +50,10 @@ inline constexpr std::uint64_t kTfp = 1ull << 10;  // trap FP/SIMD
 inline constexpr std::uint64_t kTsm = 1ull << 12;  // trap SME
 inline constexpr std::uint64_t kTta = 1ull << 20;  // trap trace registers
 inline constexpr std::uint64_t kTam = 1ull << 30;  // trap activity monitors
+// Trap EL1 accesses to CPACR_EL1 (EC 0x18). arm.vcpu sets it per vCPU at load() where it
+// hides SVE or SME, so that it keeps the guest's view of CPACR_EL1 apart from the hardware's
+// (VCpu::answer_cpacr_read()).
+inline constexpr std::uint64_t kTcpac = 1ull << 31;
 }  // namespace cptr
 
 // MDCR_EL2 fields (Arm ARM D19.2, "MDCR_EL2").
@@ -64,7 +71,9 @@ inline constexpr std::uint64_t kHccd = 1ull << 23;
 // Trap the other debug registers at EL1 and EL0 (is_trapped_by_debug_access_trap): MDSCR_EL1,
 // MDCCINT_EL1, the breakpoints and watchpoints, the claim tags, the DCC. Set by VCpu::load()
 // while a vCPU's breakpoints and watchpoints are not on the CPU, so that its first access
-// switches them in (VCpuConfig::switch_debug_registers_on_first_use).
+// switches them in (VCpuConfig::switch_debug_registers_on_first_use); the claim tags and the
+// DCC are emulated meanwhile (arm.vcpu:context, read_debug_channel_register). The DCC's own
+// trap, TDCC [27], exists only with FEAT_FGT, which the library does not use.
 inline constexpr std::uint64_t kTda = 1ull << 9;
 // Trap the powerdown debug registers at EL1: OSLAR_EL1, OSLSR_EL1, DBGPRCR_EL1 and, where
 // FEAT_DoubleLock is implemented, OSDLR_EL1 (without it OSDLR_EL1 is RAZ/WI and not listed);
@@ -112,6 +121,7 @@ struct HardwareFeatures {
   bool fp = false;                     // ID_AA64PFR0_EL1.FP != 0xf
   bool advanced_simd = false;          // ID_AA64PFR0_EL1.AdvSIMD != 0xf
   bool sve = false;                    // ID_AA64PFR0_EL1.SVE != 0
+  bool sme = false;                    // ID_AA64PFR1_EL1.SME [27:24] != 0
   bool gic_system_registers = false;   // ID_AA64PFR0_EL1.GIC != 0
   unsigned physical_address_bits = 0;  // from ID_AA64MMFR0_EL1.PARange
   std::uint8_t pa_range = 0;           // the raw PARange field, for VTCR_EL2.PS
@@ -165,6 +175,7 @@ inline HardwareFeatures probe() noexcept {
                     read_sysreg<SysReg::ID_AA64MMFR1_EL1>(), read_sysreg<SysReg::PMCR_EL0>());
   features.pointer_auth =
       has_pointer_auth(read_sysreg<SysReg::ID_AA64ISAR1_EL1>(), read_sysreg<SysReg::ID_AA64ISAR2_EL1>());
+  features.sme = ((read_sysreg<SysReg::ID_AA64PFR1_EL1>() >> 24) & 0xf) != 0;
   features.midr = read_sysreg<SysReg::MIDR_EL1>();
   features.id_aa64dfr0 = read_sysreg<SysReg::ID_AA64DFR0_EL1>();
   return features;

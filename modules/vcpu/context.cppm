@@ -147,6 +147,27 @@ namespace dbgprcr {
 inline constexpr std::uint64_t kCorenpdrq = 1ull << 0;  // core no powerdown request, its only field
 }  // namespace dbgprcr
 
+// The debug communications channel (Arm ARM D2 "The Debug Communication Channel"; H4.3 "DCC
+// and ITR registers") as a guest sees it with no external debugger connected, which for a
+// vCPU is always: DTRTX carries data from the PE to the debugger, DTRRX from the debugger to
+// the PE. A PE write to DTRTX sets TXfull and only a debugger reading it clears it; only a
+// debugger writing DTRRX sets RXfull. So TXfull stays set once the guest has written, and
+// RXfull stays clear.
+struct DebugChannel {
+  std::uint32_t dtrtx = 0;
+  std::uint32_t dtrrx = 0;
+  bool tx_full = false;
+};
+
+// MDCCSR_EL0 (Arm ARM D19.3): the channel's status, read-only.
+namespace mdccsr {
+inline constexpr std::uint64_t kTxFull = 1ull << 29;
+inline constexpr std::uint64_t kRxFull = 1ull << 30;
+}  // namespace mdccsr
+// DBGCLAIMSET_EL1/DBGCLAIMCLR_EL1.CLAIM [7:0] (Arm ARM D19.3): eight claim tags, the number
+// an Armv8-A PE implements; DBGCLAIMSET_EL1 reads as one for each implemented tag.
+inline constexpr std::uint64_t kClaimTags = 0xff;
+
 // A guest's self-hosted debug state beyond MDSCR_EL1 and MDCCINT_EL1 (kEl1ContextRegisters).
 // A new vCPU's: every breakpoint and watchpoint zero (disabled), whatever the host or another
 // vCPU left there; the OS lock locked, as after a Cold reset.
@@ -160,6 +181,11 @@ struct DebugState {
   // powered.
   bool os_lock_locked = true;
   std::uint64_t power_control = 0;
+  // The claim tags and the debug communications channel, emulated while MDCR_EL2.TDA traps
+  // (read_debug_channel_register). A Cold reset clears the claim tags (Arm ARM D19.3,
+  // DBGCLAIMCLR_EL1) and empties the channel (EDSCR.TXfull, RXfull 0).
+  std::uint8_t claim_tags = 0;
+  DebugChannel channel;
 };
 
 // The guest's MRS of a powerdown debug register (is_powerdown_debug_register), answered from
@@ -202,6 +228,68 @@ constexpr bool write_powerdown_debug_register(SysRegEncoding encoding, std::uint
     return true;
   }
   return false;
+}
+
+// The claim tags and the DCC, per vCPU. MDCR_EL2.TDA traps them
+// at EL1 and EL0 (D19.2 MDCR_EL2.TDA; so do the DCC's EL0 accesses: MDSCR_EL1.TDCC only adds
+// a trap to EL1). While it is set, VCpu answers them here from its DebugState and leaves the
+// breakpoints and watchpoints off the CPU (VCpu::answer_debug_channel_read()); so vCPUs
+// sharing a CPU never see each other's tags or channel, nor the host's. Why not on the
+// hardware: an EL2 without FEAT_FGT cannot trap them apart from the breakpoints (MDCR_EL2.TDCC
+// and HDFGRTR_EL2.DBGCLAIM are FEAT_FGT's; QEMU 7.2's max has no FGT, ID_AA64MMFR0_EL1.FGT
+// 0), and switching them needs the hardware to implement them, which QEMU 7.2 does not (its
+// claim tags and DBGDTR*_EL0 are UNDEFINED even at EL2). Once the breakpoints are switched in
+// (TDA clear) the guest reaches the hardware's: see README, Known limitations.
+
+// The guest's MRS of one of them, answered from its DebugState (false for any other
+// register): every one of them is readable at EL1.
+//  - DBGCLAIMSET_EL1: one for every implemented tag; DBGCLAIMCLR_EL1: the tags' values.
+//  - MDCCSR_EL0: TXfull and RXfull (RXfull always 0, see DebugChannel).
+//  - DBGDTRRX_EL0: DTRRX. With RXfull 0 the value is UNKNOWN (D19.3 DBGDTRRX_EL0): 0, the
+//    reset value, which tells the guest nothing.
+//  - DBGDTR_EL0: DTRTX in [63:32], DTRRX in [31:0] (D19.3 DBGDTR_EL0, HighWord and LowWord).
+constexpr bool read_debug_channel_register(SysRegEncoding encoding, const DebugState& state,
+                                           std::uint64_t& value) noexcept {
+  if (encoding == SysReg::DBGCLAIMSET_EL1) {
+    value = kClaimTags;
+  } else if (encoding == SysReg::DBGCLAIMCLR_EL1) {
+    value = state.claim_tags;
+  } else if (encoding == SysReg::MDCCSR_EL0) {
+    value = state.channel.tx_full ? mdccsr::kTxFull : 0;
+  } else if (encoding == SysReg::DBGDTRRX_EL0) {
+    value = state.channel.dtrrx;
+  } else if (encoding == SysReg::DBGDTR_EL0) {
+    value = (std::uint64_t{state.channel.dtrtx} << 32) | state.channel.dtrrx;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// The guest's MSR to one of them, applied to its DebugState. False for MDCCSR_EL0, which is
+// read-only (that MSR is UNDEFINED). An MSR of the DBGDTRRX_EL0 encoding is DBGDTRTX_EL0.
+//  - DBGCLAIMSET_EL1 sets, DBGCLAIMCLR_EL1 clears the tags written as one.
+//  - DBGDTRTX_EL0 writes DTRTX and sets TXfull; DBGDTR_EL0 writes DTRTX from [31:0] and DTRRX
+//    from [63:32] and sets TXfull. A write while TXfull is already set is an overrun: the
+//    architecture makes DTRTX UNKNOWN then (D19.3 DBGDTRTX_EL0); the vCPU keeps the first
+//    value, which no debugger will ever collect.
+constexpr bool write_debug_channel_register(SysRegEncoding encoding, std::uint64_t value,
+                                            DebugState& state) noexcept {
+  DebugChannel& channel = state.channel;
+  if (encoding == SysReg::DBGCLAIMSET_EL1) {
+    state.claim_tags = static_cast<std::uint8_t>(state.claim_tags | (value & kClaimTags));
+  } else if (encoding == SysReg::DBGCLAIMCLR_EL1) {
+    state.claim_tags = static_cast<std::uint8_t>(state.claim_tags & ~value & kClaimTags);
+  } else if (encoding == SysReg::DBGDTRTX_EL0 || encoding == SysReg::DBGDTR_EL0) {
+    if (!channel.tx_full) {
+      channel.dtrtx = static_cast<std::uint32_t>(value);
+      if (encoding == SysReg::DBGDTR_EL0) channel.dtrrx = static_cast<std::uint32_t>(value >> 32);
+    }
+    channel.tx_full = true;
+  } else {
+    return false;
+  }
+  return true;
 }
 
 // How many breakpoints and watchpoints this CPU has: how many pairs load()/put() move. A

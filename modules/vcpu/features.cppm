@@ -41,6 +41,52 @@ inline constexpr std::uint64_t kSignedFieldNotImplemented = 0xf;
 // Registers that describe only hidden features read as zero.
 inline constexpr SysRegEncoding kHiddenRegisters[] = {SysReg::ID_AA64ZFR0_EL1, SysReg::ID_AA64SMFR0_EL1};
 
+// CPACR_EL1 fields (Arm ARM D19.2, "CPACR_EL1"): each 2-bit control says whether the unit's
+// instructions and registers trap to EL1 at EL0 and EL1 (0b00, 0b10), at EL0 only (0b01) or
+// not at all (0b11).
+namespace cpacr {
+inline constexpr std::uint64_t kZen = 0b11ull << 16;   // SVE; RES0 without FEAT_SVE
+inline constexpr std::uint64_t kFpen = 0b11ull << 20;  // FP/SIMD
+inline constexpr std::uint64_t kSmen = 0b11ull << 24;  // SME; RES0 without FEAT_SME
+}  // namespace cpacr
+
+// Hiding SVE and SME on a CPU that has them. CPTR_EL2.TZ and TSM (default_el2_config) trap
+// the guest's SVE and SME instructions and registers (ZCR_EL1, SMCR_EL1, SVCR, SMPRI_EL1) to
+// EL2, but a trap the guest's CPACR_EL1.ZEN or SMEN asks for comes first and is taken to its
+// own EL1 (Arm ARM D19.2 CPACR_EL1; the pseudocode CheckSVEEnabled() and CheckSMEEnabled()
+// test CPACR_EL1 before CPTR_EL2), as an SVE or SME access trap (ESR_EL1.EC 0x19, 0x1D) that
+// a CPU without them never gives; CPACR_EL1 resets to 0, so a guest gets it unless it sets
+// ZEN/SMEN. So where the vCPU hides them (VCpu, hidden_cpacr_controls() != 0):
+//  - the hardware's CPACR_EL1.ZEN and SMEN stay 0b11, "no EL1 trap", whatever the guest
+//    writes: its instructions reach CPTR_EL2's trap, and the vCPU injects the undefined
+//    instruction (EC 0x00) a CPU without them gives (VCpu::answer_hidden_unit_trap());
+//  - CPTR_EL2.TCPAC traps the guest's CPACR_EL1 accesses, answered inside run(): a write
+//    goes to the hardware with those fields forced (hardware_cpacr()), a read returns them as
+//    0 (guest_cpacr()): without FEAT_SVE and FEAT_SME, ZEN and SMEN are RES0, which the vCPU
+//    implements as RAZ/WI. Every other field (FPEN, TTA, ...) is the guest's own, on the
+//    hardware as written (and read back as the hardware keeps it): its FP/SIMD traps still go
+//    to its own EL1. CPACR_EL1 accesses are the only added cost: Linux writes it once per CPU
+//    as it comes up and never reads it (counted on QEMU max: README, Known limitations).
+//  - SMIDR_EL1 is not trapped by CPTR_EL2.TSM but by HCR_EL2.TID1, which the vCPU sets on a
+//    CPU with SME and answers inside run(): SMIDR_EL1 UNDEFINED, REVIDR_EL1 and AIDR_EL1 the
+//    hardware's values.
+// Left as the architecture makes it: the SVE and SME instructions also test CPACR_EL1.FPEN
+// before CPTR_EL2 (same pseudocode), so while the guest's FPEN traps FP/SIMD at its current
+// EL an SVE or SME instruction there is an FP/SIMD access trap (EC 0x07) to its EL1, as its
+// own FP/SIMD instructions are. And TPIDR2_EL0 (FEAT_SME) can be trapped only by FEAT_FGT's
+// HFGRTR_EL2.nTPIDR2_EL0: see README, Known limitations.
+constexpr std::uint64_t hidden_cpacr_controls(bool cpu_has_sve, bool cpu_has_sme) noexcept {
+  return (cpu_has_sve ? cpacr::kZen : 0) | (cpu_has_sme ? cpacr::kSmen : 0);
+}
+// The hardware's CPACR_EL1 for the guest's value `guest`, and the guest's view of the
+// hardware's, with the controls `hidden` (hidden_cpacr_controls()) held at "no EL1 trap".
+constexpr std::uint64_t hardware_cpacr(std::uint64_t guest, std::uint64_t hidden) noexcept {
+  return guest | hidden;
+}
+constexpr std::uint64_t guest_cpacr(std::uint64_t hardware, std::uint64_t hidden) noexcept {
+  return hardware & ~hidden;
+}
+
 // ID_AA64DFR0_EL1.PMUVer [11:8] (Arm ARM D19.2): 0 is "no PMU", 0xf an IMPLEMENTATION DEFINED
 // one; 1 FEAT_PMUv3, 4 FEAT_PMUv3p1, 5 v3p4, 6 v3p5 (MDCR_EL2.HCCD), 7 v3p7, 8 v3p8.
 inline constexpr IdField kPmuVersion{SysReg::ID_AA64DFR0_EL1, 8};

@@ -180,6 +180,13 @@ class VCpu {
                            .trap_smc = config.trap_smc,
                            .stage2 = config.stage2_vttbr != 0,
                            .trap_id_registers = config.hide_unswitched_features});
+    // SVE and SME hidden on a CPU that has them (features.cppm, "Hiding SVE and SME"): the
+    // hardware's CPACR_EL1 keeps ZEN/SMEN at "no EL1 trap", the guest's reset value 0 is
+    // what it reads, and SMIDR_EL1 traps with the rest of ID group 1.
+    if (config.hide_unswitched_features) hidden_cpacr_ = hidden_cpacr_controls(cpu.sve, cpu.sme);
+    if (config.hide_unswitched_features && cpu.sme) hcr_ |= hcr::kTid1;
+    cpu_has_sve_or_sme_ = cpu.sve || cpu.sme;
+    el1_.at<SysReg::CPACR_EL1>() = hardware_cpacr(0, hidden_cpacr_);
     virtual_gic_ = config.virtual_gic && config.route_interrupts_to_el2 && cpu.gic_system_registers;
     if (virtual_gic_) list_registers_ = list_register_count();
     fpsimd_present_ = cpu.fp && cpu.advanced_simd;
@@ -200,6 +207,7 @@ class VCpu {
   // Why the breakpoints may wait: switch_in_debug_registers(); the guest PMU: load_pmu().
   void load() noexcept {
     if (pmu_counters_ != 0) load_pmu();
+    if (cpu_has_sve_or_sme_) load_cpacr_controls();
     restore_el1_context(el1_);
     debug_registers_on_cpu_ =
         !config_.switch_debug_registers_on_first_use || (el1_.at<SysReg::MDSCR_EL1>() & mdscr::kMde) != 0;
@@ -439,6 +447,10 @@ class VCpu {
   // and how many times it cleaned and invalidated the VM's memory for them.
   std::uint64_t set_way_operations() const noexcept { return set_way_operations_; }
   std::uint64_t guest_memory_flushes() const noexcept { return guest_memory_flushes_; }
+  // The CPACR_EL1 controls held at "no EL1 trap" for this vCPU, which hides SVE or SME on a
+  // CPU that has them (features.cppm, hidden_cpacr_controls()); nonzero: load() sets
+  // CPTR_EL2.TCPAC.
+  std::uint64_t hidden_cpacr() const noexcept { return hidden_cpacr_; }
   std::uint64_t exit_count() const noexcept { return exit_count_; }
   FrameArena& frame_arena() noexcept { return frames_; }
 
@@ -468,6 +480,8 @@ class VCpu {
         return answer_system_register_internally();
       case Exit::index_for<Wfx>:
         return answer_wait_internally();
+      case Exit::index_for<FpAccessTrap>:
+        return answer_hidden_unit_trap();
       default:
         return false;
     }
@@ -482,28 +496,28 @@ class VCpu {
     if (auto* read = current_.get_if<SysRegRead>()) {
       if (emulate_physical_timer_ && is_physical_timer_register(read->encoding))
         return answer_physical_timer_read();
-      if (config_.hide_unswitched_features && is_feature_id_register(read->encoding))
-        return answer_id_register_read();
+      if (config_.hide_unswitched_features && is_identification_register(read->encoding))
+        return answer_identification_read();
       if (is_debug_register(read->encoding)) return answer_debug_register_read();
       if (pmu_counters_ == 0 && is_pmu_register(read->encoding)) return answer_absent_pmu_access();
       // An IMPLEMENTATION DEFINED or LORegion read goes on to the hypervisor: the default of a
       // read nobody answers is UNDEFINED already (kExitRule<SysRegRead>), and testing for them
       // here would cost every other read that reaches the hypervisor (sysreg_read_round_trip).
-      return read->encoding == SysReg::ACTLR_EL1 && answer_auxiliary_control_read();
+      return is_el1_control_register(read->encoding) && answer_el1_control_read();
     }
     const SysRegEncoding encoding = current_.as<SysRegWrite>().encoding;
     if (emulate_physical_timer_ && is_physical_timer_register(encoding)) return answer_physical_timer_write();
     if (is_debug_register(encoding)) return answer_debug_register_write();
     if (pmu_counters_ == 0 && is_pmu_register(encoding)) return answer_absent_pmu_access();
     // One test lets every other write (the SGI registers, ...) through to the hypervisor: the
-    // CRn of ACTLR_EL1 and the TVM-trapped registers (1, 2, 5, 6, 10, 13), the set/way
+    // CRn of ACTLR_EL1, CPACR_EL1 and the TVM-trapped registers (1, 2, 5, 6, 10, 13), the set/way
     // instructions (7), the LORegion registers (10) and the IMPLEMENTATION DEFINED ones (11, 15).
     constexpr unsigned kCrnsAnsweredBelow = (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7) |
                                             (1u << 10) | (1u << 11) | (1u << 13) | (1u << 15);
     if (((kCrnsAnsweredBelow >> encoding.crn()) & 1) == 0) return false;
     if (encoding.is_instruction()) return is_set_way_maintenance(encoding) && answer_set_way_maintenance();
     if (is_absent_register(encoding)) return answer_absent_register_access();
-    if (encoding == SysReg::ACTLR_EL1) return answer_auxiliary_control_write();
+    if (is_el1_control_register(encoding) && answer_el1_control_write()) return true;
     return (hcr_ & hcr::kTvm) != 0 && may_be_trapped_by_tvm(encoding) &&
            answer_virtual_memory_control_write();
   }
@@ -550,6 +564,62 @@ class VCpu {
       clean_invalidate_guest_memory();
       set_hcr(hcr_ | hcr::kTvm);
     }
+    complete(regs_, write);
+    return true;
+  }
+
+  // The two groups of registers the vCPU answers that share one test on the way (so that a
+  // read nobody here answers pays no more for them), each sorted out of line:
+  //  - identification, op0 = 3, op1 = 0 or 1, CRn = 0, CRm = 0..7: the feature ID registers
+  //    (HCR_EL2.TID3) and ID group 1 (HCR_EL2.TID1, only where SME is hidden);
+  //  - the EL1 controls, op0 = 3, op1 = 0, CRn = 1, CRm = 0: ACTLR_EL1 (HCR_EL2.TACR) and
+  //    CPACR_EL1 (CPTR_EL2.TCPAC, only where SVE or SME is hidden).
+  static constexpr bool is_identification_register(SysRegEncoding encoding) noexcept {
+    return encoding.op0() == 3 && encoding.op1() <= 1 && encoding.crn() == 0 && encoding.crm() <= 7;
+  }
+  [[gnu::noinline]] bool answer_identification_read() noexcept {
+    const SysRegEncoding encoding = current_.as<SysRegRead>().encoding;
+    if (is_feature_id_register(encoding)) return answer_id_register_read();
+    return (hcr_ & hcr::kTid1) != 0 && is_id_group1_register(encoding) && answer_id_group1_read();
+  }
+  static constexpr bool is_el1_control_register(SysRegEncoding encoding) noexcept {
+    constexpr unsigned kOp2Bits = 3;
+    return (encoding.value() >> kOp2Bits) == (SysRegEncoding{SysReg::SCTLR_EL1}.value() >> kOp2Bits);
+  }
+  [[gnu::noinline]] bool answer_el1_control_read() noexcept {
+    const SysRegEncoding encoding = current_.as<SysRegRead>().encoding;
+    if (encoding == SysReg::ACTLR_EL1) return answer_auxiliary_control_read();
+    return hidden_cpacr_ != 0 && encoding == SysReg::CPACR_EL1 && answer_cpacr_read();
+  }
+  [[gnu::noinline]] bool answer_el1_control_write() noexcept {
+    const SysRegEncoding encoding = current_.as<SysRegWrite>().encoding;
+    if (encoding == SysReg::ACTLR_EL1) return answer_auxiliary_control_write();
+    return hidden_cpacr_ != 0 && encoding == SysReg::CPACR_EL1 && answer_cpacr_write();
+  }
+
+  // Where CPACR_EL1 has SVE or SME controls, at load(): CPTR_EL2.TCPAC as this vCPU needs it
+  // (set where it hides them), and the hidden controls back in el1()'s CPACR_EL1, which holds
+  // the hardware's value (a hypervisor may have stored one without them). Elsewhere load()
+  // touches neither. Out of line: other CPUs pay one test.
+  [[gnu::noinline]] void load_cpacr_controls() noexcept {
+    const std::uint64_t cptr = read_sysreg<SysReg::CPTR_EL2>() & ~cptr::kTcpac;
+    write_sysreg<SysReg::CPTR_EL2>(hidden_cpacr_ != 0 ? cptr | cptr::kTcpac : cptr);
+    el1_.at<SysReg::CPACR_EL1>() |= hidden_cpacr_;
+  }
+
+  // CPACR_EL1, trapped by CPTR_EL2.TCPAC where the vCPU hides SVE or SME (features.cppm,
+  // "Hiding SVE and SME"): the guest reads its own value with ZEN/SMEN as 0 (RES0 without
+  // the features) and writes everything else to the hardware, which keeps ZEN/SMEN at "no
+  // EL1 trap". The write needs no barrier: the ERET back to the guest synchronizes it.
+  bool answer_cpacr_read() noexcept {
+    SysRegRead& read = current_.as<SysRegRead>();
+    read.complete(guest_cpacr(read_guest_sysreg<SysReg::CPACR_EL1>(), hidden_cpacr_));
+    complete(regs_, read);
+    return true;
+  }
+  bool answer_cpacr_write() noexcept {
+    SysRegWrite& write = current_.as<SysRegWrite>();
+    write_guest_sysreg<SysReg::CPACR_EL1>(hardware_cpacr(write.value, hidden_cpacr_));
     complete(regs_, write);
     return true;
   }
@@ -602,6 +672,35 @@ class VCpu {
   void set_hcr(std::uint64_t value) noexcept {
     hcr_ = value;
     if (loaded_) write_sysreg<SysReg::HCR_EL2>(value);
+  }
+
+  // ID group 1 (HCR_EL2.TID1), trapped only where SME is hidden: SMIDR_EL1 is UNDEFINED, as on
+  // a CPU without FEAT_SME (Arm ARM D19.2 SMIDR_EL1); REVIDR_EL1 and AIDR_EL1 read as the
+  // hardware's.
+  static constexpr bool is_id_group1_register(SysRegEncoding encoding) noexcept {
+    return encoding == SysReg::REVIDR_EL1 || encoding == SysReg::AIDR_EL1 || encoding == SysReg::SMIDR_EL1;
+  }
+  bool answer_id_group1_read() noexcept {
+    SysRegRead& read = current_.as<SysRegRead>();
+    if (read.encoding == SysReg::SMIDR_EL1) {
+      inject_undefined_here();
+      return true;
+    }
+    read.complete(read.encoding == SysReg::REVIDR_EL1 ? read_sysreg<SysReg::REVIDR_EL1>()
+                                                      : read_sysreg<SysReg::AIDR_EL1>());
+    complete(regs_, read);
+    return true;
+  }
+
+  // An SVE or SME access trap (CPTR_EL2.TZ, TSM) while the vCPU hides them: the undefined
+  // instruction a CPU without them gives (features.cppm, "Hiding SVE and SME"), answered here
+  // like an absent PMU's registers, so that no hypervisor can make a hidden unit half present.
+  // FP/SIMD traps (never asked for: CPTR_EL2.TFP stays clear) and those of a vCPU that does not
+  // hide the units go to the hypervisor, whose default is the same undefined instruction.
+  [[gnu::noinline]] bool answer_hidden_unit_trap() noexcept {
+    if (!config_.hide_unswitched_features || current_.as<FpAccessTrap>().unit == FpUnit::FpSimd) return false;
+    inject_undefined_here();
+    return true;
   }
 
   // ACTLR_EL1, trapped by HCR_EL2.TACR (kGuestHcrBase): reads give this vCPU's value (the
@@ -723,12 +822,32 @@ class VCpu {
   // call), so the check itself needs no stack frame and a trapped MRS that goes on to the
   // hypervisor pays nothing for the debug switch.
   [[gnu::noinline]] bool answer_debug_register_read() noexcept {
-    return switch_in_debug_registers(current_.as<SysRegRead>().encoding) ||
+    return answer_debug_channel_read() || switch_in_debug_registers(current_.as<SysRegRead>().encoding) ||
            (config_.emulate_os_lock && answer_powerdown_debug_read());
   }
   [[gnu::noinline]] bool answer_debug_register_write() noexcept {
-    return switch_in_debug_registers(current_.as<SysRegWrite>().encoding) ||
+    return answer_debug_channel_write() || switch_in_debug_registers(current_.as<SysRegWrite>().encoding) ||
            (config_.emulate_os_lock && answer_powerdown_debug_write());
+  }
+
+  // The claim tags and the DCC, trapped by MDCR_EL2.TDA while this vCPU's breakpoints and
+  // watchpoints are off the CPU: answered from debug_ without switching those in, so TDA
+  // stays set and the guest keeps its own (context.cppm, read_debug_channel_register). With
+  // the breakpoints on the CPU TDA is clear and these accesses do not trap.
+  bool answer_debug_channel_read() noexcept {
+    SysRegRead& read = current_.as<SysRegRead>();
+    std::uint64_t value = 0;
+    if (debug_registers_on_cpu_ || !read_debug_channel_register(read.encoding, debug_, value)) return false;
+    read.complete(value);
+    complete(regs_, read);
+    return true;
+  }
+  bool answer_debug_channel_write() noexcept {
+    SysRegWrite& write = current_.as<SysRegWrite>();
+    if (debug_registers_on_cpu_ || !write_debug_channel_register(write.encoding, write.value, debug_))
+      return false;
+    complete(regs_, write);
+    return true;
   }
 
   // Why a guest may run with another vCPU's (or the host's) breakpoints and watchpoints
@@ -962,6 +1081,8 @@ class VCpu {
   std::uint64_t pmu_mdcr_ = 0;       // HPMN, HPMD, HCCD for this guest
   std::uint64_t host_pmu_mdcr_ = 0;  // the PMU fields of MDCR_EL2 before load()
   bool fpsimd_present_ = false;
+  std::uint64_t hidden_cpacr_ = 0;  // CPACR_EL1.ZEN/SMEN held at "no EL1 trap" (hidden_cpacr_controls)
+  bool cpu_has_sve_or_sme_ = false;
   bool virtual_gic_ = false;
   VgicState vgic_;
   unsigned list_registers_ = 0;

@@ -63,5 +63,20 @@ fail:
     hvc     #GUEST_REPORT
     b       .
 .endm
+
+/* \name: the synchronous exception handler of a guest that expects undefined instructions
+   (ESR_EL1.EC 0, "Unknown reason"): counts each in \count and resumes after it. Any other
+   exception goes to \unexpected. Clobbers x21, x22. */
+.macro guest_undefined_step_over name, count, unexpected
+\name:
+    mrs     x21, esr_el1
+    lsr     x22, x21, #26             /* EC [31:26] */
+    cbnz    x22, \unexpected
+    add     \count, \count, #1
+    mrs     x22, elr_el1
+    add     x22, x22, #4
+    msr     elr_el1, x22
+    eret
+.endm
 #endif
 #endif

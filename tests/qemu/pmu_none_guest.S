@@ -46,16 +46,7 @@ pmu_none_guest:
     b.ne    fail
     guest_report_pass_or_x10
 
-sync_handler:
-    mrs     x21, esr_el1
-    lsr     x22, x21, #26             // EC [31:26]
-    cbnz    x22, unexpected_exception
-    add     x20, x20, #1
-    mrs     x22, elr_el1
-    add     x22, x22, #4
-    msr     elr_el1, x22
-    eret
-
+    guest_undefined_step_over sync_handler, x20, unexpected_exception
     guest_unexpected_exception unexpected_exception
 
     guest_vector_table pmu_none_vectors, sync_handler, unexpected_exception, unexpected_exception

@@ -1151,3 +1151,210 @@ TEST_CASE(
   vcpu.put();
   set(arm::SysReg::ESR_EL1, 0);
 }
+
+namespace {
+// A CPU with SVE (ID_AA64PFR0_EL1.SVE [35:32]) and SME (ID_AA64PFR1_EL1.SME [27:24]).
+void cpu_with_sve_and_sme(bool present) {
+  set(arm::SysReg::ID_AA64PFR0_EL1, present ? 1ull << 32 : 0);
+  set(arm::SysReg::ID_AA64PFR1_EL1, present ? 1ull << 24 : 0);
+}
+constexpr std::uint64_t kZenSmen = arm::cpacr::kZen | arm::cpacr::kSmen;
+}  // namespace
+
+TEST_CASE(
+    "SVE and SME hidden on a CPU with them: CPACR_EL1 traps, ZEN/SMEN read 0 and stay untrapped on the "
+    "CPU") {
+  cpu_with_sve_and_sme(true);
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  vcpu.load();
+  CHECK((hw(arm::SysReg::CPTR_EL2) & arm::cptr::kTcpac) != 0);
+  CHECK(hw(arm::SysReg::CPACR_EL1) == kZenSmen);  // the guest's reset value 0, seen as 0
+  std::uint64_t at_reset = 1, after_write = 0;
+  scripted::set_script({
+      mrs(arm::SysReg::CPACR_EL1, 2),
+      [&](arm::GuestRegisters& regs) {
+        at_reset = regs.x[2];
+        return msr(arm::SysReg::CPACR_EL1, 3, arm::cpacr::kFpen)(regs);  // ZEN/SMEN 0b00: "trap"
+      },
+      mrs(arm::SysReg::CPACR_EL1, 4),
+      [&](arm::GuestRegisters& regs) {
+        after_write = regs.x[4];
+        return hvc(1, 0)(regs);
+      },
+  });
+  run_until_hvc(vcpu, 1);  // answered inside run()
+  CHECK(at_reset == 0);
+  CHECK(after_write == arm::cpacr::kFpen);
+  CHECK(hw(arm::SysReg::CPACR_EL1) == (arm::cpacr::kFpen | kZenSmen));
+  vcpu.put();
+  CHECK(vcpu.el1().at<arm::SysReg::CPACR_EL1>() == (arm::cpacr::kFpen | kZenSmen));
+  // A value the hypervisor stores in el1() gets the hidden controls back at load().
+  vcpu.el1().at<arm::SysReg::CPACR_EL1>() = arm::cpacr::kFpen;
+  vcpu.load();
+  CHECK(hw(arm::SysReg::CPACR_EL1) == (arm::cpacr::kFpen | kZenSmen));
+  vcpu.put();
+  cpu_with_sve_and_sme(false);
+  set(arm::SysReg::CPTR_EL2, 0);
+  set(arm::SysReg::CPACR_EL1, 0);
+}
+
+TEST_CASE("a vCPU that shows SVE and SME, or a CPU without them, leaves CPACR_EL1 to the guest") {
+  cpu_with_sve_and_sme(true);
+  set(arm::SysReg::CPTR_EL2, arm::cptr::kTcpac);  // left by a vCPU that hid them
+  arm::VCpu shown{{.entry = 0x1000, .hide_unswitched_features = false}};
+  shown.load();
+  CHECK((hw(arm::SysReg::CPTR_EL2) & arm::cptr::kTcpac) == 0);
+  CHECK(hw(arm::SysReg::CPACR_EL1) == 0);
+  CHECK((shown.hcr() & arm::hcr::kTid1) == 0);
+  shown.put();
+  cpu_with_sve_and_sme(false);
+  arm::VCpu plain{{.entry = 0x1000}};
+  CHECK((plain.hcr() & arm::hcr::kTid1) == 0);
+  plain.load();
+  CHECK(hw(arm::SysReg::CPACR_EL1) == 0);
+  plain.put();
+}
+
+TEST_CASE("SVE and SME access traps of a vCPU hiding them are undefined instructions inside run()") {
+  cpu_with_sve_and_sme(true);
+  arm::VCpu vcpu{{.entry = 0x4000'1000}};
+  vcpu.el1().at<arm::SysReg::VBAR_EL1>() = 0x4008'0000;
+  std::uint64_t sve_vector = 0, sme_vector = 0;
+  const auto trap = [](arm::ExceptionClass ec) {
+    return [ec](arm::GuestRegisters&) {
+      set(arm::SysReg::ESR_EL2, arm::Esr::make(ec, true, 0).value());
+      return kSync;
+    };
+  };
+  scripted::set_script({trap(arm::ExceptionClass::SveAccess),
+                        [&](arm::GuestRegisters& regs) {
+                          sve_vector = regs.pc;
+                          regs.pc = 0x4000'2000;
+                          return trap(arm::ExceptionClass::SmeAccess)(regs);
+                        },
+                        [&](arm::GuestRegisters& regs) {
+                          sme_vector = regs.pc;
+                          return hvc(1, 0)(regs);
+                        }});
+  vcpu.load();
+  run_until_hvc(vcpu, 1);  // neither reached the hypervisor
+  CHECK(sve_vector == 0x4008'0200);
+  CHECK(sme_vector == 0x4008'0200);
+  CHECK(hw(arm::SysReg::ELR_EL1) == 0x4000'2000);
+  CHECK((hw(arm::SysReg::ESR_EL1) >> 26) == 0);  // EC 0x00: "Unknown reason"
+  vcpu.put();
+  cpu_with_sve_and_sme(false);
+  set(arm::SysReg::CPTR_EL2, 0);
+}
+
+TEST_CASE(
+    "where SME is hidden, ID group 1 traps (HCR_EL2.TID1): SMIDR_EL1 is undefined, REVIDR_EL1 the CPU's") {
+  cpu_with_sve_and_sme(true);
+  set(arm::SysReg::REVIDR_EL1, 0x77);
+  arm::VCpu vcpu{{.entry = 0x4000'1000}};
+  CHECK((vcpu.hcr() & arm::hcr::kTid1) != 0);
+  vcpu.el1().at<arm::SysReg::VBAR_EL1>() = 0x4008'0000;
+  std::uint64_t revidr = 0, smidr_vector = 0;
+  scripted::set_script({mrs(arm::SysReg::REVIDR_EL1, 5),
+                        [&](arm::GuestRegisters& regs) {
+                          revidr = regs.x[5];
+                          return mrs(arm::SysReg::SMIDR_EL1, 6)(regs);
+                        },
+                        [&](arm::GuestRegisters& regs) {
+                          smidr_vector = regs.pc;
+                          return hvc(1, 0)(regs);
+                        }});
+  vcpu.load();
+  run_until_hvc(vcpu, 1);
+  CHECK(revidr == 0x77);
+  CHECK(smidr_vector == 0x4008'0200);
+  CHECK((hw(arm::SysReg::ESR_EL1) >> 26) == 0);
+  vcpu.put();
+  cpu_with_sve_and_sme(false);
+  set(arm::SysReg::REVIDR_EL1, 0);
+  set(arm::SysReg::CPTR_EL2, 0);
+}
+
+TEST_CASE(
+    "the claim tags and the DCC are per vCPU, answered inside run() without switching the breakpoints in") {
+  set(arm::SysReg::ID_AA64DFR0_EL1, dfr0(2, 2));
+  arm::VCpu a{{.entry = 0x1000}};
+  arm::VCpu b{{.entry = 0x1000}};
+  std::uint64_t a_tags = 0, a_status = 0, a_set = 0;
+  a.load();
+  scripted::set_script({
+      msr(arm::SysReg::DBGCLAIMSET_EL1, 1, 0x1a5),  // bits beyond CLAIM[7:0] ignored
+      msr(arm::SysReg::DBGCLAIMCLR_EL1, 1, 0x01),
+      msr(arm::SysReg::DBGDTRTX_EL0, 2, 0x1234),
+      msr(arm::SysReg::DBGDTRTX_EL0, 2, 0x5678),  // an overrun: the first value stays
+      mrs(arm::SysReg::DBGCLAIMCLR_EL1, 3),
+      [&](arm::GuestRegisters& regs) {
+        a_tags = regs.x[3];
+        return mrs(arm::SysReg::MDCCSR_EL0, 4)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        a_status = regs.x[4];
+        return mrs(arm::SysReg::DBGCLAIMSET_EL1, 5)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        a_set = regs.x[5];
+        return hvc(1, 0)(regs);
+      },
+  });
+  run_until_hvc(a, 1);
+  CHECK_FALSE(a.debug_registers_on_cpu());  // TDA still traps
+  CHECK(a_tags == 0xa4);
+  CHECK(a_status == arm::mdccsr::kTxFull);
+  CHECK(a_set == arm::kClaimTags);
+  CHECK(a.debug_registers().channel.dtrtx == 0x1234);
+  a.put();
+
+  std::uint64_t b_tags = 1, b_status = 1, b_dtr = 1;
+  b.load();
+  scripted::set_script({
+      mrs(arm::SysReg::DBGCLAIMCLR_EL1, 3),
+      [&](arm::GuestRegisters& regs) {
+        b_tags = regs.x[3];
+        return mrs(arm::SysReg::MDCCSR_EL0, 4)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        b_status = regs.x[4];
+        return mrs(arm::SysReg::DBGDTR_EL0, 5)(regs);
+      },
+      [&](arm::GuestRegisters& regs) {
+        b_dtr = regs.x[5];
+        return hvc(1, 0)(regs);
+      },
+  });
+  run_until_hvc(b, 1);
+  CHECK(b_tags == 0);  // reset values: nothing of A's
+  CHECK(b_status == 0);
+  CHECK(b_dtr == 0);
+  b.put();
+
+  a.load();
+  std::uint64_t again = 0;
+  scripted::set_script({mrs(arm::SysReg::DBGCLAIMCLR_EL1, 3), [&](arm::GuestRegisters& regs) {
+                          again = regs.x[3];
+                          return hvc(1, 0)(regs);
+                        }});
+  run_until_hvc(a, 1);
+  CHECK(again == 0xa4);
+  a.put();
+  set(arm::SysReg::ID_AA64DFR0_EL1, 0);
+  set(arm::SysReg::MDCR_EL2, 0);
+}
+
+TEST_CASE("DBGDTR_EL0 writes DTRTX from [31:0] and DTRRX from [63:32]; MDCCSR_EL0 cannot be written") {
+  arm::DebugState state;
+  CHECK(arm::write_debug_channel_register(arm::SysReg::DBGDTR_EL0, 0x1111'2222'3333'4444, state));
+  CHECK(state.channel.dtrtx == 0x3333'4444);
+  CHECK(state.channel.dtrrx == 0x1111'2222);
+  std::uint64_t value = 0;
+  CHECK(arm::read_debug_channel_register(arm::SysReg::DBGDTR_EL0, state, value));
+  CHECK(value == 0x3333'4444'1111'2222);
+  CHECK(arm::read_debug_channel_register(arm::SysReg::MDCCSR_EL0, state, value));
+  CHECK(value == arm::mdccsr::kTxFull);  // RXfull stays 0: no debugger writes DTRRX
+  CHECK_FALSE(arm::write_debug_channel_register(arm::SysReg::MDCCSR_EL0, 0, state));
+  CHECK_FALSE(arm::read_debug_channel_register(arm::SysReg::MDSCR_EL1, state, value));
+}

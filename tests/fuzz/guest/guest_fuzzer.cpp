@@ -464,7 +464,10 @@ class Fuzzer {
     if (vcpu.config().emulate_os_lock) expected_mdcr |= arm::mdcr::kTdosa;
     if (!vcpu.debug_registers_on_cpu()) expected_mdcr |= arm::mdcr::kTda;
     if (now.mdcr != expected_mdcr) return fail(exit, "MDCR_EL2 changed: 0x%" PRIx64, now.mdcr);
-    if (now.cptr != baseline_.el2.cptr) return fail(exit, "CPTR_EL2 changed: 0x%" PRIx64, now.cptr);
+    // TCPAC is the vCPU's own where it hides SVE or SME (VCpu::hidden_cpacr()).
+    uint64_t expected_cptr = baseline_.el2.cptr & ~arm::cptr::kTcpac;
+    if (vcpu.hidden_cpacr() != 0) expected_cptr |= arm::cptr::kTcpac;
+    if (now.cptr != expected_cptr) return fail(exit, "CPTR_EL2 changed: 0x%" PRIx64, now.cptr);
     if (now.vtcr != baseline_.el2.vtcr) return fail(exit, "VTCR_EL2 changed: 0x%" PRIx64, now.vtcr);
     if ((now.cnthctl & ~arm::cnthctl::kEl1pcen) != baseline_.el2.cnthctl)
       return fail(exit, "CNTHCTL_EL2 changed: 0x%" PRIx64, now.cnthctl);
