@@ -13,6 +13,7 @@ debian_packages=(
   ninja-build qemu-system-arm doctest-dev libbenchmark-dev python3
   picolibc-aarch64-linux-gnu device-tree-compiler gdb-multiarch cpio fakeroot
   ca-certificates git mount
+  u-boot-qemu u-boot-tools mtools
 )
 # npm fetches CMake; some machines carry it inside their nodejs package.
 command -v npm >/dev/null 2>&1 || debian_packages+=(npm)

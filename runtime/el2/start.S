@@ -1,6 +1,8 @@
 /*
  * Entry of an EL2 image. QEMU (-kernel image.elf with virtualization=on) and firmware
- * enter here at EL2 with the MMU off. The primary CPU clears .bss, builds the EL2 stage 1
+ * enter here at EL2 with the MMU off; a boot loader's `booti` (U-Boot) enters the raw
+ * binary the same way, with x0 = its DTB, as it enters Linux. The primary CPU checks that
+ * it runs at the address the image is linked for, clears .bss, builds the EL2 stage 1
  * tables (mmu.c), turns its MMU and caches on, installs the EL2 vectors, runs the static
  * constructors and calls main(); main's return value becomes the
  * exit status through semihosting (picolibc's exit()). Secondary CPUs enter at
@@ -10,13 +12,50 @@
 #include <arm/asm/context.h>
 #include <arm/asm/mmu.h>
 
+/* booting.rst flags: bit 0 = 0 little endian, bits 1-2 = 1 4 KiB pages (what mmu.c uses),
+   bit 3 = 0 "place me text_offset past the 2 MiB aligned base of DRAM". */
+#define ARM_IMAGE_FLAGS (1 << 1)
+/* The PL011 that platform.c's console writes to (QEMU virt). */
+#define ARM_EARLY_UART 0x09000000
+
     .section .text.boot, "ax"
     .global _start
     .type _start, %function
 _start:
+/*
+ * The arm64 Image header, so that a boot loader that boots Linux boots this image too
+ * (U-Boot's booti, GRUB, ...). Layout and meaning: Linux Documentation/arch/arm64/
+ * booting.rst, "Call the kernel image". 64 bytes; the first instruction jumps over it.
+ * The image is linked at ARM_EL2_IMAGE_BASE and runs only there, so flags bit 3 is 0:
+ * "the 2MB aligned base should be as close as possible to the base of DRAM", and
+ * text_offset is the distance from the start of RAM to the link address. U-Boot 2023.01's
+ * booti_setup (arch/arm/lib/image.c) then moves the image to
+ * ALIGN(start of DRAM, 2 MiB) + text_offset = ARM_EL2_IMAGE_BASE wherever it was loaded.
+ */
+    b       primary_entry                   /* code0 */
+    .long   0                               /* code1 */
+    .quad   __image_text_offset             /* text_offset (el2.ld.in), little endian */
+    .quad   __image_size                    /* image_size: through .bss and the stacks */
+    .quad   ARM_IMAGE_FLAGS                 /* flags */
+    .quad   0                               /* res2 */
+    .quad   0                               /* res3 */
+    .quad   0                               /* res4 */
+    .ascii  "ARM\x64"                       /* magic */
+    .long   0                               /* res5: no PE/COFF header */
+    .if     . - _start != 64
+    .error  "the arm64 Image header is 64 bytes"
+    .endif
+
+primary_entry:
     mrs     x19, CurrentEL
     cmp     x19, #(2 << 2)                  /* CurrentEL.EL, Arm ARM C5.2.1 */
     b.ne    not_at_el2
+    /* Everything that follows uses absolute addresses (the literal pool, the stage 1
+       tables, the vectors), so a copy entered anywhere else cannot work: stop now. */
+    adr     x20, _start                     /* where we run */
+    ldr     x21, =_start                    /* where we are linked */
+    cmp     x20, x21
+    b.ne    not_at_link_address
     mov     x19, x0                         /* keep the boot argument (DTB) */
 
     mov     x0, #0
@@ -138,6 +177,55 @@ no_map:
     hlt     #0xf000
     b       .
 
+/* Entered at x20 instead of the link address x21. Only PC-relative code runs here: print
+   both addresses on the PL011 of QEMU virt (platform.c's console), then stop with status
+   123 through semihosting. */
+not_at_link_address:
+    adr     x0, wrong_address_message
+    bl      early_puts
+    mov     x0, x20
+    bl      early_put_hex
+    adr     x0, linked_at_message
+    bl      early_puts
+    mov     x0, x21
+    bl      early_put_hex
+    adr     x0, wrong_address_advice
+    bl      early_puts
+    adr     x1, wrong_address_exit_block
+    mov     w0, #0x18                       /* SYS_EXIT */
+    hlt     #0xf000
+    b       .
+
+/* Writes the NUL-terminated string at x0 to the PL011 (PL011 TRM DDI 0183: DR at +0, FR
+   at +0x18, FR.TXFF bit 5), without a stack. Clobbers x0-x3. */
+early_puts:
+    mov     x1, #ARM_EARLY_UART
+1:  ldrb    w2, [x0], #1
+    cbz     w2, 3f
+2:  ldr     w3, [x1, #0x18]
+    tbnz    w3, #5, 2b
+    str     w2, [x1]
+    b       1b
+3:  ret
+
+/* Writes x0 as 16 hexadecimal digits, without a stack. Clobbers x0-x5. */
+early_put_hex:
+    mov     x4, x0
+    mov     x1, #ARM_EARLY_UART
+    mov     x5, #64
+1:  sub     x5, x5, #4
+    lsr     x2, x4, x5
+    and     x2, x2, #0xf
+    cmp     x2, #10
+    add     x3, x2, #'0'
+    add     x2, x2, #('a' - 10)
+    csel    x2, x3, x2, lo
+2:  ldr     w3, [x1, #0x18]
+    tbnz    w3, #5, 2b
+    str     w2, [x1]
+    cbnz    x5, 1b
+    ret
+
 /* Not at EL2: nothing here can work. Report through semihosting and stop. */
 not_at_el2:
     ldr     x1, =not_at_el2_exit_block
@@ -153,6 +241,18 @@ not_at_el2_exit_block:
 no_map_exit_block:
     .quad   0x20026
     .quad   126
+wrong_address_exit_block:
+    .quad   0x20026
+    .quad   123
+
+    .section .text.boot, "ax"               /* read with adr: must stay within 1 MiB */
+wrong_address_message:
+    .asciz  "\r\nEL2 image entered at 0x"
+linked_at_message:
+    .asciz  ", but it is linked at 0x"
+wrong_address_advice:
+    .ascii  " and runs only there (runtime/el2/el2.ld.in). A boot loader must load it there,\r\n"
+    .asciz  "or honour its arm64 Image header (booti moves it to text_offset past the start of RAM).\r\n"
 
     .bss
     .balign 8

@@ -50,7 +50,9 @@
 #define ARM_EL2_MAX_CPUS 8
 
 /* Load address of EL2 images on QEMU virt: 2 MiB into RAM, above the DTB QEMU places at
-   the start of RAM. */
+   the start of RAM. Their arm64 Image header (start.S) tells a boot loader's booti to put
+   them ARM_EL2_IMAGE_BASE - ARM_EL2_RAM_BASE past the start of RAM. */
+#define ARM_EL2_RAM_BASE 0x40000000
 #define ARM_EL2_IMAGE_BASE 0x40200000
 
 #ifdef __ASSEMBLER__
