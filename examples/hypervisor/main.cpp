@@ -312,7 +312,7 @@ bool read_machine() {
       "hypervisor: RAM 0x%llx-0x%llx, GICD 0x%llx, GICR 0x%llx, console PL011 0x%llx (INTID %u), hv.cfg at "
       "0x%llx%s\n",
       static_cast<unsigned long long>(platform.ram_base),
-      static_cast<unsigned long long>(platform.ram_base + platform.ram_size),
+      static_cast<unsigned long long>(platform.ram_base) + platform.ram_size,
       static_cast<unsigned long long>(platform.gicd), static_cast<unsigned long long>(platform.gicr),
       static_cast<unsigned long long>(platform.uart), platform.uart_intid,
       static_cast<unsigned long long>(platform.config), platform.config_from_dt ? " (from /chosen)" : "");

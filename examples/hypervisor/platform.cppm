@@ -6,6 +6,7 @@
 // Nothing here assumes QEMU's virt layout; a property the hypervisor cannot do without that
 // is missing or malformed is an error naming it.
 module;
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 export module hv.platform;
@@ -180,7 +181,7 @@ inline bool read_platform(const void* dtb, Platform& platform, PlatformError& er
       if (node.reg_size < entry || address_cells > 2 || size_cells > 2)
         return fail("/memory has no usable reg");
       platform.ram_base = read_cells(node.reg, address_cells);
-      platform.ram_size = read_cells(node.reg + 4 * address_cells, size_cells);
+      platform.ram_size = read_cells(node.reg + size_t{4} * address_cells, size_cells);
       have_memory = true;
     }
     if (node.is_cpu && begins(node.path, "/cpus/")) {
@@ -194,7 +195,7 @@ inline bool read_platform(const void* dtb, Platform& platform, PlatformError& er
         return fail("the GICv3 node needs reg with the distributor and a redistributor region");
       platform.gicd = read_cells(node.reg, address_cells);
       platform.gicr = read_cells(node.reg + entry, address_cells);
-      platform.gicr_size = read_cells(node.reg + entry + 4 * address_cells, size_cells);
+      platform.gicr_size = read_cells(node.reg + entry + size_t{4} * address_cells, size_cells);
       if (node.stride != nullptr) platform.gicr_stride = read_cells(node.stride, 2);
       have_gic = true;
     }
