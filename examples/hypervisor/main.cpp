@@ -238,23 +238,16 @@ uint64_t redistributor[hv::kMaxPhysicalCpus] = {};  // each physical CPU's GICR 
 
 arm::PhysicalGic gic_for(unsigned cpu) { return arm::PhysicalGic{platform.gicd, redistributor[cpu]}; }
 
-// The affinity fields of an MPIDR (Aff3 [39:32], Aff2 [23:16], Aff1 [15:8], Aff0 [7:0]).
-constexpr uint64_t kMpidrAffinityMask = 0xff'00ff'ffffull;
-
-// GICR_TYPER (IHI 0069 12.11.37): Affinity_Value [63:32] (Aff3.Aff2.Aff1.Aff0), Last [4].
-constexpr uint64_t kGicrTyper = 0x8;
-constexpr uint64_t kGicrTyperLast = 1u << 4;
-
 // Finds the redistributor of the CPU with `mpidr` in the first redistributor region: the
-// frame whose GICR_TYPER names its affinity (the order of frames is the GIC's, not the
-// device tree's). 0 if none does.
+// frame whose GICR_TYPER Affinity_Value (Aff3.Aff2.Aff1.Aff0) names it (the order of frames
+// is the GIC's, not the device tree's). 0 if none does.
 uint64_t find_redistributor(uint64_t mpidr) {
   const uint64_t affinity = ((mpidr >> 32 & 0xff) << 24) | (mpidr & 0xff'ffff);
   for (uint64_t frame = platform.gicr; frame + platform.gicr_stride <= platform.gicr + platform.gicr_size;
        frame += platform.gicr_stride) {
-    const uint64_t typer = *reinterpret_cast<volatile uint64_t*>(frame + kGicrTyper);
-    if ((typer >> 32) == affinity) return frame;
-    if ((typer & kGicrTyperLast) != 0) break;
+    const uint64_t typer = *reinterpret_cast<volatile uint64_t*>(frame + arm::gicr::TYPER);
+    if ((typer >> arm::gicr::kTyperAffinityShift) == affinity) return frame;
+    if ((typer & arm::gicr::kTyperLast) != 0) break;
   }
   return 0;
 }
@@ -279,9 +272,9 @@ bool read_machine() {
   }
   arm_el2_console_set_pl011(platform.uart);
   // The first CPU in the table is this one, the boot CPU: the others are started from it.
-  const uint64_t self = arm::read_sysreg<arm::SysReg::MPIDR_EL1>() & kMpidrAffinityMask;
+  const uint64_t self = arm::read_sysreg<arm::SysReg::MPIDR_EL1>() & arm::kMpidrAffinityMask;
   for (unsigned n = 0; n < platform.cpus; ++n) {
-    if ((platform.mpidr[n] & kMpidrAffinityMask) != self) continue;
+    if ((platform.mpidr[n] & arm::kMpidrAffinityMask) != self) continue;
     const uint64_t first = platform.mpidr[0];
     platform.mpidr[0] = platform.mpidr[n];
     platform.mpidr[n] = first;
@@ -587,21 +580,11 @@ void receive_console_input() {
   set_console_input_enabled(uart.can_receive());
 }
 
-// ICC_SGI1R_EL1 for SGI `intid` to the one CPU with `mpidr` (IHI 0069 12.2.23): Aff3
-// [55:48], RS [47:44] (Aff0 / 16), Aff2 [39:32], INTID [27:24], Aff1 [23:16], TargetList
-// [15:0] (bit Aff0 % 16).
-uint64_t sgi1r_for(uint32_t intid, uint64_t mpidr) {
-  const uint64_t aff0 = mpidr & 0xff, aff1 = (mpidr >> 8) & 0xff, aff2 = (mpidr >> 16) & 0xff,
-                 aff3 = (mpidr >> 32) & 0xff;
-  return (aff3 << 48) | ((aff0 >> 4) << 44) | (aff2 << 32) | (uint64_t{intid} << 24) | (aff1 << 16) |
-         (uint64_t{1} << (aff0 & 0xf));
-}
-
 // Physical SGI kKickSgi to physical CPU `cpu`, which makes it exit its guest or its sleep.
 void kick_cpu(unsigned cpu) {
   // The vGIC's and the PSCI table's stores before the SGI that makes the target look at them.
   asm volatile("dsb ish" ::: "memory");
-  arm::write_sysreg<arm::SysReg::ICC_SGI1R_EL1>(sgi1r_for(kKickSgi, platform.mpidr[cpu]));
+  arm::write_sysreg<arm::SysReg::ICC_SGI1R_EL1>(arm::encode_sgi(kKickSgi, platform.mpidr[cpu]));
   arm::instruction_barrier();
 }
 

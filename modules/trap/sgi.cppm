@@ -47,4 +47,13 @@ constexpr SgiTarget decode_sgi(std::uint64_t value) noexcept {
   return target;
 }
 
+// The ICC_SGI1R_EL1 value that sends SGI `intid` to the one PE with affinity `mpidr`
+// (decode_sgi()'s inverse): its Aff3, Aff2 and Aff1, RS = Aff0 / 16 and TargetList bit
+// Aff0 % 16. A hypervisor kicking a physical CPU writes it.
+constexpr std::uint64_t encode_sgi(std::uint8_t intid, std::uint64_t mpidr) noexcept {
+  const std::uint64_t aff0 = bits(mpidr, 7, 0);
+  return (bits(mpidr, 39, 32) << 48) | ((aff0 / 16) << 44) | (bits(mpidr, 23, 16) << 32) |
+         (std::uint64_t{intid & 0xfu} << 24) | (bits(mpidr, 15, 8) << 16) | (std::uint64_t{1} << (aff0 % 16));
+}
+
 }  // namespace arm

@@ -275,6 +275,20 @@ TEST_CASE("an ICC_SGI1R_EL1 value decodes into INTID, affinity, range and target
   CHECK(target.targets(base | 48 | (1ull << 31), 0));  // MPIDR_EL1 bit 31 (RES1) is not affinity
 }
 
+TEST_CASE("encode_sgi names exactly one PE, whatever its affinity, and decode_sgi reads it back") {
+  const std::uint64_t pes[] = {0x0, 0x1, 0x0f, 0x10, 0x2f, 0x101, 0x01'0203, 0x7f'00ff'ff3c};
+  for (const std::uint64_t mpidr : pes) {
+    CAPTURE(mpidr);
+    const arm::SgiTarget target = arm::decode_sgi(arm::encode_sgi(8, mpidr));
+    CHECK(target.intid == 8);
+    CHECK_FALSE(target.all_but_self);
+    for (const std::uint64_t other : pes) CHECK(target.targets(other, 0) == (other == mpidr));
+  }
+  // The value itself, for MPIDR Aff3 0x7f, Aff2 0xff, Aff1 0xff, Aff0 0x3c (RS 3, bit 12).
+  CHECK(arm::encode_sgi(8, 0x7f'00ff'ff3c) ==
+        ((0x7full << 48) | (3ull << 44) | (0xffull << 32) | (8ull << 24) | (0xffull << 16) | (1u << 12)));
+}
+
 TEST_CASE("SGI to the usual targets: CPU 1 of cluster 0 and, with IRM, everyone but the sender") {
   const arm::SgiTarget cpu1 = arm::decode_sgi((1ull << 24) | 0b10);
   CHECK(cpu1.targets(0x8000'0001, 0x8000'0000));
