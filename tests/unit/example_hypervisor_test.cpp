@@ -17,6 +17,13 @@ namespace {
 bool parse(const std::string& text, hv::Config& config, hv::ConfigError& error) {
   return hv::parse_config(text.c_str(), text.size() + 1, config, error);
 }
+// The error a configuration that must be refused is refused with.
+hv::ConfigError rejection(const std::string& text) {
+  hv::Config config;
+  hv::ConfigError error;
+  CHECK_FALSE(parse(text, config, error));
+  return error;
+}
 }  // namespace
 
 TEST_CASE("the hypervisor's configuration: keys, numbers, comments, defaults") {
@@ -63,89 +70,70 @@ TEST_CASE("several VMs: numbered sections, each with its own keys and memory siz
 }
 
 TEST_CASE("a malformed configuration is rejected with what is wrong and where") {
-  hv::Config config;
-  hv::ConfigError error;
-  CHECK_FALSE(parse("kernel=0x41000000\nkernal=1\n", config, error));
+  hv::ConfigError error = rejection("kernel=0x41000000\nkernal=1\n");
   CHECK(error.line == 2);
   CHECK(error.vm == 0);
   CHECK(std::string(error.message) == "unknown key 'kernal'");
 
-  error = {};
-  CHECK_FALSE(parse("kernel=0x4100zz\n", config, error));
+  error = rejection("kernel=0x4100zz\n");
   CHECK(error.line == 1);
   CHECK(std::string(error.message) == "kernel needs a number (decimal or 0x hex)");
 
-  error = {};
-  CHECK_FALSE(parse("kernel=0x100000000000000000\n", config, error));  // more than 64 bits
+  error = rejection("kernel=0x100000000000000000\n");  // more than 64 bits
   CHECK(std::string(error.message) == "kernel needs a number (decimal or 0x hex)");
 
-  error = {};
-  CHECK_FALSE(parse("kernel=1\ncpus=9\n", config, error));
+  error = rejection("kernel=1\ncpus=9\n");
   CHECK(error.line == 2);
   CHECK(std::string(error.message) == "cpus must be 1..8");
 
-  error = {};
-  CHECK_FALSE(parse("kernel=1\njust words\n", config, error));
+  error = rejection("kernel=1\njust words\n");
   CHECK(error.line == 2);
   CHECK(std::string(error.message) == "expected key=value");
 
-  error = {};
-  CHECK_FALSE(parse("cpus=1\n", config, error));
+  error = rejection("cpus=1\n");
   CHECK(error.line == 0);
   CHECK(std::string(error.message) == "no kernel= line (where the guest kernel was loaded)");
 
-  error = {};
-  CHECK_FALSE(parse("kernel=1\ninitrd=0x48000000\n", config, error));
+  error = rejection("kernel=1\ninitrd=0x48000000\n");
   CHECK(std::string(error.message) == "initrd= needs initrd_size=");
 }
 
 TEST_CASE("a malformed description of several VMs names the VM and the setting") {
-  hv::Config config;
-  hv::ConfigError error;
-  CHECK_FALSE(parse("[vm0]\nkernel=1\nmemory=64M\n[vm1]\nkernel=2\nmemory=3M\n", config, error));
+  hv::ConfigError error = rejection("[vm0]\nkernel=1\nmemory=64M\n[vm1]\nkernel=2\nmemory=3M\n");
   CHECK(error.line == 6);
   CHECK(error.vm == 1);
   CHECK(std::string(error.message) == "memory must be a multiple of 2 MiB");
 
-  error = {};
-  CHECK_FALSE(parse("[vm0]\nkernel=1\nmemory=lots\n", config, error));
+  error = rejection("[vm0]\nkernel=1\nmemory=lots\n");
   CHECK(error.vm == 0);
   CHECK(std::string(error.message) == "memory needs a size (bytes, or a number with K, M or G)");
 
-  error = {};
-  CHECK_FALSE(parse("[vm0]\nkernel=1\n[vm2]\nkernel=2\n", config, error));
+  error = rejection("[vm0]\nkernel=1\n[vm2]\nkernel=2\n");
   CHECK(error.line == 3);
   CHECK(std::string(error.message) == "[vm2] where [vm1] was expected");
 
-  error = {};
-  CHECK_FALSE(parse("kernel=1\n[vm0]\n", config, error));  // vm0 had its keys already
+  error = rejection("kernel=1\n[vm0]\n");  // vm0 had its keys already
   CHECK(std::string(error.message) == "[vm0] where [vm1] was expected");
 
-  error = {};
-  CHECK_FALSE(parse("[vm0]\nkernel=1\n[vm1]\ncpus=2\n", config, error));
+  error = rejection("[vm0]\nkernel=1\n[vm1]\ncpus=2\n");
   CHECK(error.line == 0);
   CHECK(error.vm == 1);
   CHECK(std::string(error.message) == "no kernel= line (where the guest kernel was loaded)");
 
-  error = {};
-  CHECK_FALSE(parse("[vm0]\nkernel=1\n[vm1]\nkernel=2\n", config, error));
+  error = rejection("[vm0]\nkernel=1\n[vm1]\nkernel=2\n");
   CHECK(error.vm == 1);
   CHECK(std::string(error.message) == "memory= missing: only one VM may take the RAM the others leave");
 
-  error = {};
-  CHECK_FALSE(parse("cpus=5\nkernel=1\nmemory=4M\n[vm1]\ncpus=4\nkernel=2\n", config, error));
+  error = rejection("cpus=5\nkernel=1\nmemory=4M\n[vm1]\ncpus=4\nkernel=2\n");
   CHECK(error.vm == hv::ConfigError::kNoVm);
   CHECK(std::string(error.message) == "the VMs have 9 vCPUs together; at most 8");
 
-  error = {};
-  CHECK_FALSE(
-      parse("[vm0]\nkernel=1\nmemory=2M\n[vm1]\nkernel=1\nmemory=2M\n[vm2]\nkernel=1\n"
-            "memory=2M\n[vm3]\nkernel=1\nmemory=2M\n[vm4]\n",
-            config, error));
+  error = rejection(
+      "[vm0]\nkernel=1\nmemory=2M\n[vm1]\nkernel=1\nmemory=2M\n[vm2]\nkernel=1\n"
+      "memory=2M\n[vm3]\nkernel=1\nmemory=2M\n[vm4]\n");
   CHECK(std::string(error.message) == "at most 4 VMs");
 
-  error = {};
-  CHECK_FALSE(parse("[virtual machine]\n", config, error));
+  error = rejection("[virtual machine]\n");
   CHECK(std::string(error.message) == "expected [vmN]");
 }
 
