@@ -33,6 +33,7 @@
 //    with the last VM, after printing exits by type, with status 0 if every VM powered off.
 //
 // Configuration: hv.cfg (see config.cppm); tools/run-hypervisor writes it.
+#include <arm/asm/context.h>
 #include <arm/asm/mmu.h>
 #include <arm/runtime/std_support.h>
 #include <stdint.h>
@@ -58,7 +59,7 @@ namespace {
 
 // Where QEMU puts the device tree for an ELF image it boots directly (hw/arm/boot.c: the
 // start of RAM), which it does not pass in x0; a boot loader (booti) passes it in x0.
-constexpr uint64_t kQemuElfDtb = 0x4000'0000;
+constexpr uint64_t kQemuElfDtb = ARM_EL2_RAM_BASE;
 constexpr uint64_t kHostDtbMaxSize = 0x10'0000;
 // The hypervisor keeps the first 16 MiB of RAM (the device tree QEMU puts there, hv.cfg,
 // its image, stacks and stage-2 tables); the VMs' RAM starts above.

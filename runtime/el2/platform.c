@@ -18,13 +18,12 @@ void arm_el2_run_constructors(void) {
 }
 
 /* ---- PL011 UART console (Arm PrimeCell UART PL011 TRM, DDI 0183) ---- */
-#define PL011_BASE 0x09000000UL /* QEMU virt: the default */
 #define PL011_DR 0x000          /* data register */
 #define PL011_FR 0x018          /* flag register */
 #define PL011_FR_TXFF (1u << 5) /* transmit FIFO full */
 
 /* QEMU virt's PL011 until the image names its console from the device tree. */
-static uintptr_t pl011_base = PL011_BASE;
+static uintptr_t pl011_base = ARM_EL2_DEFAULT_PL011;
 
 void arm_el2_console_set_pl011(uint64_t base) { pl011_base = (uintptr_t)base; }
 

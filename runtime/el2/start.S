@@ -15,8 +15,6 @@
 /* booting.rst flags: bit 0 = 0 little endian, bits 1-2 = 1 4 KiB pages (what mmu.c uses),
    bit 3 = 0 "place me text_offset past the 2 MiB aligned base of DRAM". */
 #define ARM_IMAGE_FLAGS (1 << 1)
-/* The PL011 that platform.c's console writes to (QEMU virt). */
-#define ARM_EARLY_UART 0x09000000
 
     .section .text.boot, "ax"
     .global _start
@@ -199,7 +197,7 @@ not_at_link_address:
 /* Writes the NUL-terminated string at x0 to the PL011 (PL011 TRM DDI 0183: DR at +0, FR
    at +0x18, FR.TXFF bit 5), without a stack. Clobbers x0-x3. */
 early_puts:
-    mov     x1, #ARM_EARLY_UART
+    mov     x1, #ARM_EL2_DEFAULT_PL011
 1:  ldrb    w2, [x0], #1
     cbz     w2, 3f
 2:  ldr     w3, [x1, #0x18]
@@ -211,7 +209,7 @@ early_puts:
 /* Writes x0 as 16 hexadecimal digits, without a stack. Clobbers x0-x5. */
 early_put_hex:
     mov     x4, x0
-    mov     x1, #ARM_EARLY_UART
+    mov     x1, #ARM_EL2_DEFAULT_PL011
     mov     x5, #64
 1:  sub     x5, x5, #4
     lsr     x2, x4, x5

@@ -54,6 +54,9 @@
    them ARM_EL2_IMAGE_BASE - ARM_EL2_RAM_BASE past the start of RAM. */
 #define ARM_EL2_RAM_BASE 0x40000000
 #define ARM_EL2_IMAGE_BASE 0x40200000
+/* The console an EL2 image writes to until it learns another (arm_el2_console_set_pl011):
+   QEMU virt's PL011, used by platform.c's console and start.S's early messages. */
+#define ARM_EL2_DEFAULT_PL011 0x09000000
 
 #ifdef __ASSEMBLER__
 /*
