@@ -3,18 +3,21 @@
  * 16 entries of 0x80 bytes, grouped by where the exception came from:
  *   0x000 current EL with SP_EL0   0x200 current EL with SP_ELx
  *   0x400 lower EL in AArch64      0x600 lower EL in AArch32
- * Lower-EL exceptions are guest exits: they go to arm_guest_exit with an ARM_EXIT_* code.
+ * Lower-EL exceptions are guest exits: they return from arm_enter_guest() with an ARM_EXIT_* code.
  * Current-EL exceptions are hypervisor bugs: they save a full ExceptionFrame and report
  * it through arm_el2_unexpected_exception(), which never returns. Nothing spins silently.
  */
 #include <arm/asm/context.h>
 
-/* A guest exit: keep x0/x1 on SP_EL2 (out of the guest's reach), pass the exit code. */
+/*
+ * A guest exit: x0/x1 to SP_EL2 (out of the guest's reach) to free two registers, then the
+ * whole exit path in the entry itself (arm_guest_exit, 25 instructions of the 32 an entry
+ * has room for: no branch on the way out).
+ */
 .macro guest_exit_entry slot, code
     .org    arm_el2_vectors + \slot * 0x80    /* fails to assemble if the previous entry overflowed */
     stp     x0, x1, [sp, #-16]!
-    mov     x0, #\code
-    b       arm_guest_exit
+    arm_guest_exit \code
 .endm
 
 /* A fault of the hypervisor itself: dump everything, hand it to C++. */

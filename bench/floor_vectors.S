@@ -1,7 +1,8 @@
 /*
  * The floor of an HVC round trip: an EL2 vector table whose lower-EL synchronous entry
- * saves the guest's x0-x30 into its GuestRegisters (TPIDR_EL2), restores them and returns
- * to the guest: what any hypervisor must at least do, with no decoding and no C++.
+ * saves the guest's x0-x30 into its GuestRegisters (named by arm_enter_guest()'s host
+ * frame), restores them and returns to the guest: what any hypervisor must at least do,
+ * with no decoding and no C++.
  * `hvc #0xffff` (GUEST_REPORT) leaves through the library's normal exit path instead, so
  * the benchmark's host loop regains control. Every other entry is the library's.
  */
@@ -29,7 +30,7 @@ bench_floor_vectors:
     b       arm_el2_vectors + 7 * 0x80
     .org    bench_floor_vectors + 8 * 0x80    /* lower EL, AArch64, synchronous */
     stp     x0, x1, [sp, #-16]!
-    mrs     x0, tpidr_el2
+    ldr     x0, [sp, #16 + ARM_HOST_FRAME_GUEST]
     arm_store_guest_x2_x30 x0
     b       floor_restore
     .org    bench_floor_vectors + 9 * 0x80
@@ -58,5 +59,4 @@ floor_restore:
     ldp     x0, x1, [sp], #16
     eret
 floor_report:
-    mov     x0, #ARM_EXIT_SYNCHRONOUS
-    b       arm_guest_exit
+    arm_guest_exit ARM_EXIT_SYNCHRONOUS

@@ -70,6 +70,16 @@ class OneOf {
     return *new (storage_) T{std::forward<Arguments>(arguments)...};
   }
 
+  // Makes T the held alternative without initializing it, for a builder that writes every
+  // field its readers look at (the exit path's decoder: zeroing what it then overwrites
+  // costs every exit). The storage keeps the bytes it had: T is trivially copyable, so an
+  // implicit-lifetime type, and its builder writes every field before anyone reads it.
+  template <class T>
+    requires(holds_type<T>)
+  T& emplace_for_overwrite() noexcept {
+    index_ = index_for<T>;
+    return *__builtin_launder(reinterpret_cast<T*>(storage_));
+  }
   // The alternative held, known to be T (checked by get_if otherwise).
   template <class T>
   T& as() noexcept {

@@ -38,9 +38,15 @@ constexpr void complete_call(GuestRegisters& regs, const std::uint64_t (&x)[4], 
   for (unsigned n = 0; n < 4; ++n) regs.x[n] = x[n];
   if (conduit == Conduit::Smc) advance_pc(regs, 4);
 }
+constexpr void complete_call(GuestRegisters& regs, const CallResult& result, Conduit conduit) noexcept {
+  regs.x[0] = result.x[0];
+  if (result.count > 1) [[unlikely]]
+    for (unsigned n = 1; n < result.count && n < 4; ++n) regs.x[n] = result.x[n];
+  if (conduit == Conduit::Smc) advance_pc(regs, 4);
+}
 // A call nobody answered returns NOT_SUPPORTED in x0 and leaves x1-x3 as they were.
 constexpr void complete_call_not_supported(GuestRegisters& regs, Conduit conduit) noexcept {
-  complete_call(regs, {kSmcccNotSupported, regs.x[1], regs.x[2], regs.x[3]}, conduit);
+  complete_call(regs, CallResult{{kSmcccNotSupported}, 1}, conduit);
 }
 
 // The completions of the answered events (Reply::Answered), and of the ones whose rule
@@ -48,7 +54,7 @@ constexpr void complete_call_not_supported(GuestRegisters& regs, Conduit conduit
 template <class Call>
   requires(std::is_same_v<Call, Hypercall> || std::is_same_v<Call, SecureMonitorCall>)
 constexpr void complete(GuestRegisters& regs, const Call& call) noexcept {
-  complete_call(regs, call.result.x, conduit_of(call));
+  complete_call(regs, call.result, conduit_of(call));
 }
 
 // A trapped WF* is taken before it completes; the hypervisor's wait emulates it.

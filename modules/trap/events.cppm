@@ -24,9 +24,11 @@ enum class Reply : std::uint8_t {
 enum class Conduit : std::uint8_t { Hvc, Smc };
 
 // Up to four result registers of a call through HVC or SMC (SMC Calling Convention,
-// DEN0028, section 2: results in x0-x3).
+// DEN0028, section 2: results in x0-x3): the first `count` of x0-x3 are written, the others
+// keep the guest's values. A one-register answer, the common one, writes one register.
 struct CallResult {
   std::uint64_t x[4] = {};
+  std::uint8_t count = 0;
 };
 
 // How many argument registers (x0..x6) a call event carries (SMCCC 1.1: x0-x6 in).
@@ -36,14 +38,20 @@ inline constexpr unsigned kCallArguments = 7;
 // SMCCC calls (immediate 0) are first offered to arm.smc; what it does not answer
 // reaches the hypervisor as this event. Unanswered, x0 = NOT_SUPPORTED (-1).
 struct Hypercall {
-  std::uint16_t immediate = 0;
+  // x first: at the same offset modulo 16 as GuestRegisters::x, so the decoder copies the
+  // arguments in pairs (LDP/STP).
   std::uint64_t x[kCallArguments] = {};
-  CallResult result;
+  std::uint16_t immediate = 0;
   Reply reply = Reply::None;
+  CallResult result;
 
-  void complete(std::uint64_t x0) noexcept { complete(x0, x[1], x[2], x[3]); }
+  void complete(std::uint64_t x0) noexcept {
+    result.x[0] = x0;
+    result.count = 1;
+    reply = Reply::Answered;
+  }
   void complete(std::uint64_t x0, std::uint64_t x1, std::uint64_t x2, std::uint64_t x3) noexcept {
-    result = CallResult{{x0, x1, x2, x3}};
+    result = CallResult{{x0, x1, x2, x3}, 4};
     reply = Reply::Answered;
   }
 };
@@ -51,14 +59,20 @@ struct Hypercall {
 // A secure monitor call trapped by HCR_EL2.TSC. Same contract as Hypercall; the PC
 // advances past the SMC once answered (an SMC traps before it executes).
 struct SecureMonitorCall {
-  std::uint16_t immediate = 0;
+  // x first: at the same offset modulo 16 as GuestRegisters::x, so the decoder copies the
+  // arguments in pairs (LDP/STP).
   std::uint64_t x[kCallArguments] = {};
-  CallResult result;
+  std::uint16_t immediate = 0;
   Reply reply = Reply::None;
+  CallResult result;
 
-  void complete(std::uint64_t x0) noexcept { complete(x0, x[1], x[2], x[3]); }
+  void complete(std::uint64_t x0) noexcept {
+    result.x[0] = x0;
+    result.count = 1;
+    reply = Reply::Answered;
+  }
   void complete(std::uint64_t x0, std::uint64_t x1, std::uint64_t x2, std::uint64_t x3) noexcept {
-    result = CallResult{{x0, x1, x2, x3}};
+    result = CallResult{{x0, x1, x2, x3}, 4};
     reply = Reply::Answered;
   }
 };

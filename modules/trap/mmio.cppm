@@ -66,13 +66,16 @@ constexpr std::uint64_t truncate_to_size(std::uint64_t value, unsigned size) noe
 // bits for a W register, whose write zero-extends into the X register (Arm ARM, "Registers
 // in AArch64 Execution state": a write to Wn clears bits [63:32] of Xn). LDRSB w0 of 0x80 gives
 // 0x00000000ffffff80, LDRSB x0 gives 0xffffffffffffff80.
+// Computed as the hardware would: the access's bytes moved to the top of the register and
+// shifted back down, arithmetically for a sign-extending load (a few instructions, no
+// branch on the exit path).
 constexpr std::uint64_t extend_loaded_value(std::uint64_t data, unsigned size, bool sign_extend,
                                             bool sixty_four) noexcept {
-  std::uint64_t value = truncate_to_size(data, size);
-  if (sign_extend && size < 8) {
-    const std::uint64_t sign = std::uint64_t{1} << (size * 8 - 1);
-    value = (value ^ sign) - sign;
-  }
+  const unsigned unused_bits = 64 - 8 * (size & 0xf);  // size is 1, 2, 4 or 8
+  const std::uint64_t top = data << (unused_bits & 63);
+  const std::uint64_t value =
+      sign_extend ? static_cast<std::uint64_t>(static_cast<std::int64_t>(top) >> (unused_bits & 63))
+                  : top >> (unused_bits & 63);
   return sixty_four ? value : value & 0xffffffffu;
 }
 
@@ -88,8 +91,9 @@ void emplace_mmio_access(Out& out, DataAbortIss iss, std::uint64_t ipa, std::uin
   const auto size = static_cast<std::uint8_t>(iss.access_size());
   const auto rt = static_cast<std::uint8_t>(iss.srt());
   const auto length = static_cast<std::uint8_t>(instruction_length);
+  // Every field is written (value and reply too): no zeroing first.
   if (iss.wnr()) {
-    MmioWrite& write = out.template emplace<MmioWrite>();
+    MmioWrite& write = out.template emplace_for_overwrite<MmioWrite>();
     write.address = ipa;
     write.far = far;
     write.size = size;
@@ -97,9 +101,10 @@ void emplace_mmio_access(Out& out, DataAbortIss iss, std::uint64_t ipa, std::uin
     write.release = iss.ar();
     write.instruction_length = length;
     write.value = truncate_to_size(regs.read(rt), size);
+    write.reply = Reply::None;
     return;
   }
-  MmioRead& read = out.template emplace<MmioRead>();
+  MmioRead& read = out.template emplace_for_overwrite<MmioRead>();
   read.address = ipa;
   read.far = far;
   read.size = size;
@@ -108,6 +113,8 @@ void emplace_mmio_access(Out& out, DataAbortIss iss, std::uint64_t ipa, std::uin
   read.sixty_four = iss.sf();
   read.acquire = iss.ar();
   read.instruction_length = length;
+  read.value = 0;
+  read.reply = Reply::None;
 }
 
 inline MmioAccess mmio_access(DataAbortIss iss, std::uint64_t ipa, std::uint64_t far,

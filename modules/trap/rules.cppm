@@ -97,18 +97,16 @@ template <HasExitRule Event, class Inject>
 constexpr void finish(GuestRegisters& regs, const Event& event, Inject&& inject) noexcept {
   constexpr ExitRule rule = kExitRule<Event>;
   if constexpr (requires { event.reply; }) {
-    switch (event.reply) {
-      case Reply::Answered:
-        // Faults answered only by retry() have no completion and never get here.
-        if constexpr (requires { complete(regs, event); }) complete(regs, event);
-        return;
-      case Reply::Retry:
-        return;
-      case Reply::Rejected:
-        detail::apply_default<rule.rejected>(regs, event, inject);
-        return;
-      case Reply::None:
-        break;
+    // The answered event first: the common case pays for one test.
+    if (event.reply == Reply::Answered) [[likely]] {
+      // Faults answered only by retry() have no completion and never get here.
+      if constexpr (requires { complete(regs, event); }) complete(regs, event);
+      return;
+    }
+    if (event.reply == Reply::Retry) return;
+    if (event.reply == Reply::Rejected) {
+      detail::apply_default<rule.rejected>(regs, event, inject);
+      return;
     }
   }
   detail::apply_default<rule.no_reply>(regs, event, inject);

@@ -183,6 +183,41 @@ constexpr SetWayMaintenance set_way_maintenance(const SysRegWrite& write) noexce
   return op;
 }
 
+// A set of groups of the system register encoding space, a group being one (op0, op1, CRn)
+// and one half of CRm (0-7 or 8-15): 1024 groups, one bit each. The exit path's first test
+// of a trapped access the vCPU might answer itself (VCpu's answered_ groups): SysRegEncoding's
+// value is op0:op1:CRn:CRm:op2, so an encoding's group is its value shifted right by 6, and
+// the test is a shift, a load and a bit test, whatever the number of registers behind it.
+// The CRm halves keep apart what shares a CRn: CNTP_* (CRm 2) and the PMU's event counters
+// (CRm 8-15) in op1 = 3, CRn = 14.
+class RegisterGroups {
+ public:
+  static constexpr unsigned kGroupShift = 6;  // CRm[2:0] and op2 below the group
+  static constexpr unsigned kAnyOp1 = 8;
+  enum class CrmHalf : std::uint8_t { Low, High, Both };
+
+  // Adds (op0, op1, crn) with the CRm values of `half`; kAnyOp1 for every op1.
+  constexpr void add(unsigned op0, unsigned op1, unsigned crn, CrmHalf half = CrmHalf::Both) noexcept {
+    if (op1 == kAnyOp1) {
+      for (unsigned n = 0; n < 8; ++n) add(op0, n, crn, half);
+      return;
+    }
+    if (half != CrmHalf::High) set(SysRegEncoding{op0, op1, crn, 0, 0});
+    if (half != CrmHalf::Low) set(SysRegEncoding{op0, op1, crn, 8, 0});
+  }
+  constexpr bool contains(SysRegEncoding encoding) const noexcept {
+    const unsigned group = encoding.value() >> kGroupShift;
+    return ((words_[group / 64] >> (group % 64)) & 1) != 0;
+  }
+
+ private:
+  constexpr void set(SysRegEncoding encoding) noexcept {
+    const unsigned group = encoding.value() >> kGroupShift;
+    words_[group / 64] |= std::uint64_t{1} << (group % 64);
+  }
+  std::uint64_t words_[16] = {};
+};
+
 // The three GICv3 SGI generation registers; their writes decode with decode_sgi().
 constexpr bool is_sgi_register(SysRegEncoding encoding) noexcept {
   return encoding == SysReg::ICC_SGI1R_EL1 || encoding == SysReg::ICC_ASGI1R_EL1 ||

@@ -1358,3 +1358,43 @@ TEST_CASE("DBGDTR_EL0 writes DTRTX from [31:0] and DTRRX from [63:32]; MDCCSR_EL
   CHECK_FALSE(arm::write_debug_channel_register(arm::SysReg::MDCCSR_EL0, 0, state));
   CHECK_FALSE(arm::read_debug_channel_register(arm::SysReg::MDSCR_EL1, state, value));
 }
+
+// The exit path sends a trapped access straight to the hypervisor when its group is not in
+// answered_register_groups(); that is right only if every register the vCPU answers itself
+// is inside. Walks the whole encoding space, for every combination of what is emulated.
+TEST_CASE("answered_register_groups() covers every register the vCPU answers itself") {
+  for (unsigned choice = 0; choice < 16; ++choice) {
+    const arm::AnsweredRegisterChoices choices{.physical_timer = (choice & 1) != 0,
+                                               .identification = (choice & 2) != 0,
+                                               .absent_pmu = (choice & 4) != 0,
+                                               .lor = (choice & 8) != 0};
+    const arm::AnsweredRegisterGroups groups = arm::answered_register_groups(choices);
+    for (unsigned value = 0; value < 0x10000; ++value) {
+      const arm::SysRegEncoding encoding{value >> 14, value >> 11, value >> 7, value >> 3, value};
+      const bool physical_timer = encoding == arm::SysReg::CNTP_CTL_EL0 ||
+                                  encoding == arm::SysReg::CNTP_CVAL_EL0 ||
+                                  encoding == arm::SysReg::CNTP_TVAL_EL0;
+      const bool identification =
+          encoding.op0() == 3 && encoding.op1() <= 1 && encoding.crn() == 0 && encoding.crm() <= 7;
+      const bool el1_control = encoding == arm::SysReg::ACTLR_EL1 || encoding == arm::SysReg::CPACR_EL1;
+      const bool both = arm::is_debug_register(encoding) || el1_control ||
+                        (choices.physical_timer && physical_timer) ||
+                        (choices.absent_pmu && arm::is_pmu_register(encoding));
+      const bool read = both || (choices.identification && identification);
+      const bool write = both || arm::is_set_way_maintenance(encoding) ||
+                         arm::is_implementation_defined_register(encoding) ||
+                         (choices.lor && arm::is_lor_register(encoding)) ||
+                         arm::may_be_trapped_by_tvm(encoding);
+      if (read)
+        CHECK_MESSAGE(groups.reads.contains(encoding), "read of encoding ", value, ", choices ", choice);
+      if (write)
+        CHECK_MESSAGE(groups.writes.contains(encoding), "write of encoding ", value, ", choices ", choice);
+    }
+  }
+  // And the point of it: a register no rule names is outside, e.g. the sysreg_read benchmark's
+  // CNTP_CTL_EL0 when the physical timer is not emulated, beside the PMU's event counters.
+  const arm::AnsweredRegisterGroups plain = arm::answered_register_groups({.absent_pmu = true});
+  CHECK_FALSE(plain.reads.contains(arm::SysReg::CNTP_CTL_EL0));
+  CHECK_FALSE(plain.reads.contains(arm::SysReg::ICC_SGI1R_EL1));
+  CHECK_FALSE(plain.writes.contains(arm::SysReg::ICC_SGI1R_EL1));
+}

@@ -42,8 +42,17 @@
 #define ARM_EXIT_FIQ 2
 #define ARM_EXIT_SERROR 3
 
-/* Host callee-saved registers pushed on the EL2 stack by arm_enter_guest(): x19..x30. */
-#define ARM_HOST_SAVE_SIZE (12 * 8)
+/*
+ * What arm_enter_guest() keeps on SP_EL2 while the guest runs (the guest cannot reach
+ * SP_EL2): the host's x29 and x30 and the GuestRegisters pointer. Every other general
+ * register is the caller's to save (arm::enter_guest() declares them clobbered), so the
+ * compiler saves only what it keeps live across the run, once per call of the function
+ * that enters the guest, not once more here.
+ */
+#define ARM_HOST_FRAME_X29 0
+#define ARM_HOST_FRAME_X30 8
+#define ARM_HOST_FRAME_GUEST 16
+#define ARM_HOST_FRAME_SIZE 32
 
 /* Per-CPU stack size of EL2 images (runtime/el2/start.S). */
 #define ARM_EL2_STACK_SHIFT 14            /* 16 KiB per CPU */
@@ -98,6 +107,25 @@
     ldp     x26, x27, [\base, #ARM_GUEST_X(26)]
     ldp     x28, x29, [\base, #ARM_GUEST_X(28)]
     ldr     x30, [\base, #ARM_GUEST_X(30)]
+.endm
+
+/*
+ * The exit path of a lower-EL vector entry, inlined into each (asm/vectors.S), with the
+ * guest's x0 and x1 pushed on SP_EL2 just below arm_enter_guest()'s host frame: saves the guest's
+ * registers, ELR_EL2 and SPSR_EL2 into the GuestRegisters the frame names and returns from
+ * arm_enter_guest() with \code in x0.
+ */
+.macro arm_guest_exit code
+    ldr     x1, [sp, #16 + ARM_HOST_FRAME_GUEST]
+    arm_store_guest_x2_x30 x1
+    ldp     x2, x3, [sp], #16               /* the guest's x0, x1 */
+    stp     x2, x3, [x1, #ARM_GUEST_X(0)]
+    mrs     x2, elr_el2
+    mrs     x3, spsr_el2
+    stp     x2, x3, [x1, #ARM_GUEST_PC]
+    mov     x0, #\code
+    ldp     x29, x30, [sp], #ARM_HOST_FRAME_SIZE
+    ret
 .endm
 #endif
 
