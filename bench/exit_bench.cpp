@@ -13,7 +13,8 @@
 
 extern "C" char bench_hvc_guest[], bench_mmio_read_guest[], bench_mmio_write_guest[],
     bench_sysreg_read_guest[], bench_wfi_guest[], bench_sgi_send_guest[], bench_sgi_receive_guest[],
-    bench_cntp_cval_write_guest[], bench_timer_guest[], bench_smccc_version_guest[], bench_eoi_guest[];
+    bench_cntp_cval_write_guest[], bench_timer_guest[], bench_smccc_version_guest[], bench_eoi_guest[],
+    bench_sgi_wake_sender_guest[], bench_sgi_wake_receiver_guest[], bench_timer_wake_guest[];
 extern "C" char bench_floor_vectors[], arm_el2_vectors[];
 extern "C" char __image_start[], __image_end[];
 
@@ -281,6 +282,10 @@ uint64_t run_sgi(uint64_t iterations, bool el2_only) {
   return cost;
 }
 
+// Counter ticks (CNTPCT_EL0, at CNTFRQ_EL0) to nanoseconds: under -icount shift=0 one
+// instruction each, with a resolution of 16 at QEMU's 62.5 MHz.
+uint64_t ticks_to_ns(uint64_t ticks) { return ticks * 1'000'000'000 / arm::HypervisorTimer::frequency(); }
+
 // Instructions from the emulated physical timer's deadline to the first instruction of the
 // guest's IRQ handler: the hardware copy's PPI 30, the ExternalInterrupt exit,
 // sample_timer_lines(), the vGIC's set_level() and fold/flush, the entry and the guest's
@@ -326,7 +331,153 @@ uint64_t timer_deadline_to_handler(uint64_t rounds) {
     arm::write_sysreg<arm::SysReg::ICH_HCR_EL2>(cpu.hcr);
   }
   vcpu.put();
-  return ticks * 1'000'000'000 / arm::HypervisorTimer::frequency() / rounds;
+  return ticks_to_ns(ticks) / rounds;
+}
+
+// Rounds of the wake benchmarks: as many as the trace image's iterations, 200 at most.
+constexpr uint64_t kWakeRounds = kIterations < 200 ? kIterations : 200;
+
+// The wake of a parked vCPU by an SGI from the other vCPU of its CPU, the example
+// hypervisor's way (examples/hypervisor/main.cpp, vcpu_task): each vCPU is a task of an
+// arm::Scheduler looping on `co_await vcpu.next_exit()`. The receiver's WFI parks it (put,
+// yield) until its vGIC has work; the sender's ICC_SGI1R_EL1 write goes to
+// Vgic::send_sgi(), and since the vCPU it woke shares the CPU, the sender gives way (put,
+// yield); the receiver's task loads it, fills its list registers and resumes its WFI, and
+// its handler takes the SGI. The guests measure from the sender's count just before the
+// write to the handler's first instruction (bench/guests.S).
+struct SgiWake {
+  arm::Vgic vgic{
+      arm::VgicConfig{.vcpus = 2, .spis = 32, .gicd_base = kVgicDistributor, .gicr_base = 0x080a'0000}};
+  arm::Scheduler<2> scheduler;
+  arm::VCpu* vcpus[2] = {};
+  bool parked[2] = {};
+  bool list_registers_used[2] = {};
+  bool done = false;
+};
+alignas(8) volatile uint64_t sgi_sent_at = 0;
+SgiWake sgi_wake;
+
+arm::Task<> sgi_wake_task(arm::FrameArena&, SgiWake& bench, unsigned index) {
+  arm::VCpu& vcpu = *bench.vcpus[index];
+  for (;;) {
+    while (!bench.done && bench.parked[index] && !bench.vgic.has_work(index))
+      co_await bench.scheduler.yield();
+    if (bench.done) co_return;
+    bench.parked[index] = false;
+    vcpu.load();
+    sync_list_registers(bench.vgic, index, vgic_list_registers(), bench.list_registers_used[index]);
+    bool running = true;
+    while (running) {
+      arm::Exit& exit = co_await vcpu.next_exit();
+      if (is_report(exit)) {
+        bench.done = true;
+        running = false;
+      } else if (auto* write = exit.get_if<arm::SysRegWrite>()) {
+        // A vCPU of this CPU woken: the sender gives way once its exit is handled.
+        bench.vgic.send_sgi(index, write->value);
+        running = !bench.vgic.has_work(1 - index);
+      } else if (exit.is<arm::Wfx>()) {
+        bench.parked[index] = true;
+        running = false;
+      }
+      sync_list_registers(bench.vgic, index, vgic_list_registers(), bench.list_registers_used[index]);
+    }
+    vcpu.put();
+    co_await bench.scheduler.yield();
+  }
+}
+
+uint64_t sgi_wake_parked_vcpu(uint64_t rounds) {
+  SgiWake& bench = sgi_wake;
+  bench.vgic.reset(bench.vgic.config());
+  // The receiver's redistributor as a guest would set it up: awake, SGI 1 in group 1 and
+  // enabled, the distributor's group 1 on.
+  const uint64_t rd1 = 0x080a'0000 + arm::kGicrStride, sgi1 = rd1 + arm::kGicrFrameSize;
+  bench.vgic.write(1, rd1 + arm::gicr::WAKER, 4, 0);
+  bench.vgic.write(1, sgi1 + arm::gicr::IGROUPR0, 4, ~0u);
+  bench.vgic.write(1, sgi1 + arm::gicr::ISENABLER0, 4, 1u << 1);
+  bench.vgic.write(0, kVgicDistributor + arm::gicd::CTLR, 4, arm::gicd::kCtlrEnableGrp1);
+  arm::VCpuConfig sender = guest_config(bench_sgi_wake_sender_guest, rounds, 0);
+  sender.virtual_gic = true;
+  arm::VCpuConfig receiver = guest_config(bench_sgi_wake_receiver_guest, 0, 0);
+  receiver.mpidr = 1;
+  receiver.stack = reinterpret_cast<uint64_t>(receiver_stack + sizeof receiver_stack);
+  receiver.virtual_gic = true;
+  arm::VCpu a{sender};
+  arm::VCpu b{receiver};
+  a.registers().x[1] = (uint64_t{1} << 24) | (1u << 1);  // ICC_SGI1R_EL1: INTID 1 to Aff0 1
+  a.registers().x[2] = b.registers().x[2] = reinterpret_cast<uint64_t>(&sgi_sent_at);
+  bench.vcpus[0] = &a;
+  bench.vcpus[1] = &b;
+  bench.done = false;
+  bench.parked[0] = bench.parked[1] = false;
+  bench.list_registers_used[0] = bench.list_registers_used[1] = false;
+  arm::FrameStorage<2048> frames;
+  auto receiving = sgi_wake_task(frames, bench, 1);  // first, to its WFI
+  auto sending = sgi_wake_task(frames, bench, 0);
+  if (!bench.scheduler.spawn(receiving) || !bench.scheduler.spawn(sending)) return 0;
+  bench.scheduler.run();
+  return ticks_to_ns(b.registers().x[20]) / rounds;
+}
+
+// The wake of a parked vCPU by its virtual timer, the example hypervisor's way: its WFI
+// (Wfx::deadline) parks it (put), the CPU sleeps at EL2 until that deadline
+// (arm::sleep_until_timer_deadline, the EL2 timer's PPI 26), loads it again and enters;
+// the virtual timer's PPI 27, asserted again by load(), exits at once (ExternalInterrupt),
+// goes into the vGIC hardware-linked and the guest takes it. Measured by the guest from
+// the deadline to its handler's first instruction. Run under -icount with sleep=off, the
+// sleep itself takes no instructions.
+uint64_t timer_wake_parked_vcpu(uint64_t rounds) {
+  arm::PhysicalGic gic{kVgicDistributor, 0x080a'0000};
+  gic.init_this_cpu();
+  gic.set_split_eoi(true);
+  gic.enable_private_interrupt(arm::kVirtualTimerIntid);
+  gic.enable_private_interrupt(arm::HypervisorTimer::kIntid);
+  vgic.reset(vgic.config());
+  const uint64_t sgi_frame = vgic.config().gicr_base + arm::kGicrFrameSize;
+  vgic.write(0, kVgicDistributor + arm::gicd::CTLR, 4, arm::gicd::kCtlrEnableGrp1);
+  vgic.write(0, sgi_frame + arm::gicr::IGROUPR0, 4, 1u << arm::kVirtualTimerIntid);
+  vgic.write(0, sgi_frame + arm::gicr::ISENABLER0, 4, 1u << arm::kVirtualTimerIntid);
+  vgic.map_hardware(arm::kVirtualTimerIntid, arm::kVirtualTimerIntid);
+  arm::VCpu vcpu{guest_config(bench_timer_wake_guest, rounds, 0)};
+  bool used = false, timer_high = false;
+  uint64_t ticks = 0;
+  vcpu.load();
+  for (arm::Exit& exit : vcpu.run()) {
+    if (is_report(exit)) {
+      ticks = exit.as<arm::Hypercall>().x[0];
+      break;
+    }
+    if (auto* wfx = exit.get_if<arm::Wfx>(); wfx != nullptr && wfx->waits_for_interrupt()) {
+      vcpu.put();
+      arm::VCpu* parked[] = {&vcpu};
+      while (arm::sleep_until_timer_deadline(parked, 1) == 0) {
+      }
+      for (uint32_t intid = gic.acknowledge(); intid < arm::kSpuriousIntid; intid = gic.acknowledge()) {
+        gic.end_of_interrupt(intid);
+        gic.deactivate(intid);  // the EL2 timer's, stopped already
+      }
+      vcpu.load();
+    } else if (exit.is<arm::ExternalInterrupt>()) {
+      const uint32_t intid = gic.acknowledge();
+      if (intid >= arm::kSpuriousIntid) continue;
+      gic.end_of_interrupt(intid);
+      if (intid == arm::kVirtualTimerIntid) {
+        // Hardware-linked: the guest's end of the virtual one deactivates the physical one.
+        timer_high = true;
+        vgic.set_level(intid, true);
+      } else {
+        gic.deactivate(intid);
+      }
+    }
+    if (timer_high && !vcpu.virtual_timer_output()) {
+      timer_high = false;
+      vgic.set_level(arm::kVirtualTimerIntid, false);
+    }
+    sync_list_registers(vgic, 0, vgic_list_registers(), used);
+  }
+  vcpu.put();
+  return ticks_to_ns(ticks) / rounds;
 }
 
 }  // namespace
@@ -399,6 +550,11 @@ int main() {
   // Not a round trip: the split between guest and EL2 is not measured (reported as EL2).
   const uint64_t latency = timer_deadline_to_handler(200);
   print("timer_deadline_to_handler", {latency, latency});
+  // Wake latencies of a parked vCPU, reported the same way.
+  const uint64_t sgi_wake = sgi_wake_parked_vcpu(kWakeRounds);
+  print("sgi_wake_parked_vcpu", {sgi_wake, sgi_wake});
+  const uint64_t timer_wake = timer_wake_parked_vcpu(kWakeRounds);
+  print("timer_wake_parked_vcpu", {timer_wake, timer_wake});
   cpu.disable();
   return 0;
 }

@@ -18,6 +18,23 @@
     b       .
 .endm
 
+// A VBAR_EL1 table (Arm ARM D1.10.2) in which only "current EL with SP_ELx, IRQ" (0x280)
+// is expected: it branches to \irq, every other vector spins.
+.macro irq_only_vectors name, irq
+    .balign 0x800
+\name:
+    .rept 5
+    b       .
+    .balign 0x80
+    .endr
+    b       \irq
+    .balign 0x80
+    .rept 10
+    b       .
+    .balign 0x80
+    .endr
+.endm
+
 bench_guest bench_hvc_guest, hvc #1
 bench_guest bench_mmio_read_guest, ldr w2, [x1]
 bench_guest bench_mmio_write_guest, str w2, [x1]
@@ -50,7 +67,7 @@ bench_guest bench_sgi_send_guest, msr icc_sgi1r_el1, x1
     .section .guest_text, "ax"
     .global bench_sgi_receive_guest
 bench_sgi_receive_guest:
-    adr     x2, 2f
+    adr     x2, bench_sgi_receive_vectors
     msr     vbar_el1, x2
     mov     x2, #0xff
     msr     icc_pmr_el1, x2
@@ -65,15 +82,81 @@ receive_irq:
     msr     icc_eoir1_el1, x2
     hvc     #1
     eret
-    // VBAR_EL1 (Arm ARM D1.10.2): only "current EL with SP_ELx, IRQ" (0x280) is expected.
-    .balign 0x800
-2:  .rept 5
-    b       .
-    .balign 0x80
-    .endr
-    b       receive_irq
+irq_only_vectors bench_sgi_receive_vectors, receive_irq
 
 bench_guest bench_cntp_cval_write_guest, msr cntp_cval_el0, xzr
+
+// Wake latency of a vCPU parked in WFI, from an SGI of another vCPU of its CPU. The sender
+// (x0 = rounds, x1 = its ICC_SGI1R_EL1 value, x2 = a shared doubleword) stores the physical
+// count just before each SGI write; the receiver (x2 = the same doubleword) waits in WFI
+// with PSTATE.I set (a pending interrupt ends a WFI whatever PSTATE.I, Arm ARM D1 "Wait for
+// Interrupt"), then opens a window for the interrupt; its handler adds the ticks from the
+// sender's count to its own first instruction to x20, then acknowledges and ends the SGI.
+    .section .guest_text, "ax"
+    .global bench_sgi_wake_sender_guest
+    .balign 16
+bench_sgi_wake_sender_guest:
+    mov     x19, x0
+1:  mrs     x5, cntpct_el0
+    str     x5, [x2]
+    msr     icc_sgi1r_el1, x1
+    subs    x19, x19, #1
+    b.ne    1b
+    hvc     #REPORT
+    b       .
+
+    .global bench_sgi_wake_receiver_guest
+    .balign 16
+bench_sgi_wake_receiver_guest:
+    timer_guest_start bench_sgi_wake_vectors
+1:  wfi
+    msr     daifclr, #2
+    isb
+    msr     daifset, #2
+    b       1b
+bench_sgi_wake_irq:
+    mrs     x22, cntpct_el0
+    ldr     x5, [x2]
+    mrs     x23, icc_iar1_el1
+    sub     x22, x22, x5
+    add     x20, x20, x22
+    msr     icc_eoir1_el1, x23
+    eret
+irq_only_vectors bench_sgi_wake_vectors, bench_sgi_wake_irq
+
+// Wake latency of a vCPU parked in WFI, from its virtual timer's deadline. x0 = rounds.
+// Each round arms CNTV 256 ticks ahead and waits in WFI with PSTATE.I set (the WFI traps and
+// the host parks the vCPU until the deadline), then opens a window for the interrupt; the
+// handler adds the ticks from the deadline (x5) to its first instruction to x20, disables
+// the timer and ends the interrupt. Reports x0 = x20.
+    .global bench_timer_wake_guest
+    .balign 16
+bench_timer_wake_guest:
+    timer_guest_start bench_timer_wake_vectors
+    mov     x19, x0
+1:  timer_arm #256, cntvct_el0, cntv_cval_el0, cntv_ctl_el0
+    mov     x21, #0
+2:  wfi
+    msr     daifclr, #2
+    isb
+    msr     daifset, #2
+    cbz     x21, 2b
+    subs    x19, x19, #1
+    b.ne    1b
+    mov     x0, x20
+    hvc     #REPORT
+    b       .
+bench_timer_wake_irq:
+    mrs     x22, cntvct_el0
+    mrs     x23, icc_iar1_el1
+    sub     x22, x22, x5
+    add     x20, x20, x22
+    msr     cntv_ctl_el0, xzr
+    isb
+    msr     icc_eoir1_el1, x23
+    mov     x21, #1
+    eret
+irq_only_vectors bench_timer_wake_vectors, bench_timer_wake_irq
 
 // x0 = rounds. Each round arms the (emulated) EL1 physical timer 256 ticks ahead, unmasks
 // IRQs and spins until its handler ran; the handler adds the ticks from the deadline to its
@@ -109,16 +192,4 @@ bench_timer_irq:
     mov     x21, #1
     eret
 
-// VBAR_EL1 (Arm ARM D1.10.2): only "current EL with SP_ELx, IRQ" (0x280) is expected.
-    .balign 0x800
-bench_timer_vectors:
-    .rept 5
-    b       .
-    .balign 0x80
-    .endr
-    b       bench_timer_irq
-    .balign 0x80
-    .rept 10
-    b       .
-    .balign 0x80
-    .endr
+irq_only_vectors bench_timer_vectors, bench_timer_irq
