@@ -1031,17 +1031,51 @@ class VCpu {
 
   // Applies the hypervisor's reply to the guest, or the default its event's row of the exit
   // rules names (arm.trap:rules, kExitRule).
-  // complete_exit() with the most frequent case inline, an answered hypercall: its result
-  // registers copied, nothing else to do (HVC is taken after the instruction, so the PC
-  // stays). Every other case is complete_exit()'s.
+  // complete_exit() with the frequent cases inline: the events whose completion is a
+  // register write and a PC step, when the hypervisor answered them (a hypercall's result
+  // registers, HVC being taken after the instruction so the PC stays; an MRS's or an MMIO
+  // load's destination register and the PC), and the MMIO store and MSR nobody rejected
+  // (the PC only: their rows, arm.trap:rules, complete a store or an MSR without a reply).
+  // The same completions as finish() in arm.trap:rules; every other case is
+  // complete_exit()'s: no reply, a rejection, a retry or a default that injects.
   [[gnu::always_inline]] void finish_exit() noexcept {
-    if (const Hypercall* call = current_.get_if<Hypercall>();
-        call != nullptr && call->reply == Reply::Answered && !skip_default_) {
-      exit_pending_ = false;
-      complete(regs_, *call);
-      return;
+    if (!skip_default_) [[likely]] {
+      switch (current_.index()) {
+        case Exit::index_for<Hypercall>:
+          if (finish_answered(current_.as<Hypercall>())) return;
+          break;
+        case Exit::index_for<SysRegRead>:
+          if (finish_answered(current_.as<SysRegRead>())) return;
+          break;
+        case Exit::index_for<MmioRead>:
+          if (finish_answered(current_.as<MmioRead>())) return;
+          break;
+        case Exit::index_for<MmioWrite>:
+          if (finish_unrejected(current_.as<MmioWrite>())) return;
+          break;
+        case Exit::index_for<SysRegWrite>:
+          if (finish_unrejected(current_.as<SysRegWrite>())) return;
+          break;
+        default:
+          break;
+      }
     }
     complete_exit();
+  }
+  template <class Event>
+  [[gnu::always_inline]] bool finish_answered(const Event& event) noexcept {
+    if (event.reply != Reply::Answered) return false;
+    exit_pending_ = false;
+    complete(regs_, event);
+    return true;
+  }
+  template <class Event>
+  [[gnu::always_inline]] bool finish_unrejected(const Event& event) noexcept {
+    static_assert(kExitRule<Event>.no_reply == Default::Complete, "a reply-less store or MSR completes");
+    if (event.reply > Reply::Answered) return false;  // None or Answered (one compare)
+    exit_pending_ = false;
+    complete(regs_, event);
+    return true;
   }
   [[gnu::noinline]] void complete_exit() noexcept {
     exit_pending_ = false;
