@@ -15,13 +15,14 @@
 //   1. asm/vectors.S        the lower-EL vector saves x0/x1 and jumps with an ARM_EXIT_* code
 //   2. asm/world_switch.S   arm_guest_exit saves the guest's x0-x30, ELR, SPSR into
 //                           GuestRegisters, restores the host's, returns the code
-//   3. vcpu.cppm            enter_until_exit() -> classify(): ESR_EL2 (FAR/HPFAR if needed)
+//   3. vcpu.cppm            run_until_exit() -> classify(): ESR_EL2 (FAR/HPFAR if needed)
 //   4. trap/decode.cppm     decode_into() builds the event in place in current_ (the Exit)
 //   5. vcpu.cppm            answered_internally(): arm.smc calls and the registers the vCPU
 //                           answers itself re-enter at once, with no event
 //   6. runtime/generator.cppm  run() yields the Exit& to the hypervisor's loop
 //   7. the hypervisor       event.complete(...), reject() or retry(): its Reply
-//   8. trap/rules.cppm      complete_exit() -> finish(): the reply, or the event's row of
+//   8. trap/rules.cppm      finish_exit() (the frequent completions inline) or
+//                           complete_exit() -> finish(): the reply, or the event's row of
 //                           kExitRule; trap/completion.cppm writes registers and steps the
 //                           PC, trap/inject.cppm builds an exception for the guest's EL1
 //   9. back to 2 through arm_enter_guest
@@ -341,10 +342,7 @@ class VCpu {
     VCpu& vcpu;
     bool await_ready() const noexcept { return true; }
     void await_suspend(std::coroutine_handle<>) const noexcept {}
-    Exit& await_resume() const noexcept {
-      if (vcpu.exit_pending_) vcpu.complete_exit();
-      return vcpu.enter_until_exit();
-    }
+    Exit& await_resume() const noexcept { return vcpu.finish_and_enter(); }
   };
   NextExit next_exit() noexcept { return NextExit{*this}; }
 
@@ -354,8 +352,7 @@ class VCpu {
   template <class OnExit>
   void run_with(OnExit&& on_exit) noexcept {
     for (;;) {
-      if (!on_exit(enter_until_exit())) return;
-      complete_exit();
+      if (!on_exit(finish_and_enter())) return;
     }
   }
 
@@ -539,9 +536,13 @@ class VCpu {
       return current_;
     }
   }
-  // The same out of line, for next_exit() and run_with(): their callers' own loops stay
-  // small, and the registers the guest clobbers are saved here, not around every call site.
-  [[gnu::noinline]] Exit& enter_until_exit() noexcept { return run_until_exit(); }
+  // The same out of line, after completing the previous exit (if one is pending), for
+  // next_exit() and run_with(): their callers' own loops stay small, and the registers the
+  // guest clobbers are saved here, not around every call site.
+  [[gnu::noinline]] Exit& finish_and_enter() noexcept {
+    if (exit_pending_) finish_exit();
+    return run_until_exit();
+  }
 
   // The exits the vCPU answers itself. One test of the exit type on the hot path; the
   // answers themselves stay out of line so the loop stays small.
@@ -1035,7 +1036,8 @@ class VCpu {
   // register write and a PC step, when the hypervisor answered them (a hypercall's result
   // registers, HVC being taken after the instruction so the PC stays; an MRS's or an MMIO
   // load's destination register and the PC), and the MMIO store and MSR nobody rejected
-  // (the PC only: their rows, arm.trap:rules, complete a store or an MSR without a reply).
+  // (the PC only: their rows, arm.trap:rules, complete a store or an MSR without a reply),
+  // and a WFI/WFE, which has no reply and always completes.
   // The same completions as finish() in arm.trap:rules; every other case is
   // complete_exit()'s: no reply, a rejection, a retry or a default that injects.
   [[gnu::always_inline]] void finish_exit() noexcept {
@@ -1056,6 +1058,11 @@ class VCpu {
         case Exit::index_for<SysRegWrite>:
           if (finish_unrejected(current_.as<SysRegWrite>())) return;
           break;
+        case Exit::index_for<Wfx>:  // no reply: the hypervisor's wait emulated it
+          static_assert(kExitRule<Wfx>.no_reply == Default::Complete);
+          exit_pending_ = false;
+          complete(regs_, current_.as<Wfx>());
+          return;
         default:
           break;
       }
