@@ -331,8 +331,8 @@ class VCpu {
   // the host's registers once per exit, and no call in between saves them again.
   Generator<Exit> run() {
     for (;;) {
-      co_yield run_until_exit();
-      finish_exit();
+      co_yield resumed_this()->run_until_exit();
+      resumed_this()->finish_exit();
     }
   }
 
@@ -529,12 +529,30 @@ class VCpu {
   [[gnu::always_inline]] Exit& run_until_exit() noexcept {
     for (;;) {
       const std::uint64_t code = enter_guest(&regs_);
-      ++exit_count_;
-      classify(code);
-      if (answered_internally()) continue;
-      exit_pending_ = true;
-      return current_;
+      // Every address below is computed from this copy, after the world switch: none is
+      // hoisted out of the loop and kept on the stack across it (enter_guest() leaves no
+      // register but x29 and x30).
+      VCpu& self = *opaque_this();
+      ++self.exit_count_;
+      self.classify(code);
+      if (self.answered_internally()) continue;
+      self.exit_pending_ = true;
+      return self.current_;
     }
+  }
+  // `this` inside run(), as a value of the current resumption. The coroutine frame lives in
+  // this VCpu (frames_), so the compiler must assume every store through `this` may change
+  // the frame's copy of `this` and reloads it from the frame before every block that uses
+  // it, and then every field it read before (the exit type run_until_exit() just stored,
+  // answered_internally() switches on). A copy the compiler cannot see through is read once
+  // per resumption; it is the same pointer.
+  [[gnu::always_inline]] VCpu* resumed_this() noexcept { return opaque_this(); }
+  // `this`, as a value the compiler cannot derive from anything before it (volatile: neither
+  // merged with another copy nor moved out of a loop).
+  [[gnu::always_inline]] VCpu* opaque_this() noexcept {
+    VCpu* self = this;
+    asm volatile("" : "+r"(self));
+    return self;
   }
   // The same out of line, after completing the previous exit (if one is pending), for
   // next_exit() and run_with(): their callers' own loops stay small, and the registers the
@@ -1182,7 +1200,7 @@ class VCpu {
 
   // Decodes the exit into current_, in place: an Exit is a union of every event, too
   // large to build elsewhere and copy on every exit.
-  void classify(std::uint64_t code) noexcept {
+  [[gnu::always_inline]] void classify(std::uint64_t code) noexcept {
     const auto vector = static_cast<ExitVector>(code);
     if (vector != ExitVector::Synchronous) [[unlikely]] {
       classify_asynchronous(vector);
