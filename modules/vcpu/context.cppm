@@ -104,6 +104,27 @@ inline void restore_keys(const PointerAuthKeys& keys) noexcept {
 inline void save_pointer_auth_keys(PointerAuthKeys& keys) noexcept { detail::save_keys(keys); }
 inline void restore_pointer_auth_keys(const PointerAuthKeys& keys) noexcept { detail::restore_keys(keys); }
 
+// The two FEAT_SME registers that no SME trap covers: TPIDR2_EL0 and SMPRI_EL1. Their
+// accessibility (Arm ARM D24.2, MRS/MSR pseudocode of each) tests neither CPACR_EL1.SMEN nor
+// CPTR_EL2.TSM, only FEAT_FGT's HFGRTR_EL2/HFGWTR_EL2.nTPIDR2_EL0 and nSMPRI_EL1 (and
+// CPTR_EL3.ESM), so on a CPU with SME a guest reaches them even where the vCPU hides SME
+// (features.cppm). The library does not program the fine-grained traps: VCpu switches both
+// per vCPU on such a CPU, so no host or other-vCPU value reaches a guest (qemu_sme_registers),
+// and the guest can use them although its ID registers say SME is absent (README, Known
+// limitations). Both reset to UNKNOWN values (D24.2): a new vCPU's are 0.
+struct SmeUntrappedRegisters {
+  std::uint64_t tpidr2_el0 = 0;
+  std::uint64_t smpri_el1 = 0;
+};
+inline void save_sme_untrapped_registers(SmeUntrappedRegisters& registers) noexcept {
+  registers.tpidr2_el0 = read_sysreg<SysReg::TPIDR2_EL0>();
+  registers.smpri_el1 = read_sysreg<SysReg::SMPRI_EL1>();
+}
+inline void restore_sme_untrapped_registers(const SmeUntrappedRegisters& registers) noexcept {
+  write_sysreg<SysReg::TPIDR2_EL0>(registers.tpidr2_el0);
+  write_sysreg<SysReg::SMPRI_EL1>(registers.smpri_el1);
+}
+
 // The hardware breakpoints and watchpoints (Arm ARM D2.8 "Breakpoint exceptions", D2.9
 // "Watchpoint exceptions"): EL1 state a guest programs directly once VCpu has switched them
 // in (MDCR_EL2.TDA clear). Without switching, vCPUs sharing a CPU would read each other's

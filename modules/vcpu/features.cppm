@@ -51,7 +51,7 @@ inline constexpr std::uint64_t kSmen = 0b11ull << 24;  // SME; RES0 without FEAT
 }  // namespace cpacr
 
 // Hiding SVE and SME on a CPU that has them. CPTR_EL2.TZ and TSM (default_el2_config) trap
-// the guest's SVE and SME instructions and registers (ZCR_EL1, SMCR_EL1, SVCR, SMPRI_EL1) to
+// the guest's SVE and SME instructions and registers (ZCR_EL1, SMCR_EL1, SVCR) to
 // EL2, but a trap the guest's CPACR_EL1.ZEN or SMEN asks for comes first and is taken to its
 // own EL1 (Arm ARM D19.2 CPACR_EL1; the pseudocode CheckSVEEnabled() and CheckSMEEnabled()
 // test CPACR_EL1 before CPTR_EL2), as an SVE or SME access trap (ESR_EL1.EC 0x19, 0x1D) that
@@ -73,8 +73,9 @@ inline constexpr std::uint64_t kSmen = 0b11ull << 24;  // SME; RES0 without FEAT
 // Left as the architecture makes it: the SVE and SME instructions also test CPACR_EL1.FPEN
 // before CPTR_EL2 (same pseudocode), so while the guest's FPEN traps FP/SIMD at its current
 // EL an SVE or SME instruction there is an FP/SIMD access trap (EC 0x07) to its EL1, as its
-// own FP/SIMD instructions are. And TPIDR2_EL0 (FEAT_SME) can be trapped only by FEAT_FGT's
-// HFGRTR_EL2.nTPIDR2_EL0: see README, Known limitations.
+// own FP/SIMD instructions are. And TPIDR2_EL0 and SMPRI_EL1 (FEAT_SME) can be trapped
+// only by FEAT_FGT's fine-grained traps: they are switched instead (context.cppm,
+// SmeUntrappedRegisters).
 constexpr std::uint64_t hidden_cpacr_controls(bool cpu_has_sve, bool cpu_has_sme) noexcept {
   return (cpu_has_sve ? cpacr::kZen : 0) | (cpu_has_sme ? cpacr::kSmen : 0);
 }

@@ -252,6 +252,7 @@ class VCpu {
     if (config.hide_unswitched_features) hidden_cpacr_ = hidden_cpacr_controls(cpu.sve, cpu.sme);
     if (config.hide_unswitched_features && cpu.sme) hcr_ |= hcr::kTid1;
     cpu_has_sve_or_sme_ = cpu.sve || cpu.sme;
+    sme_ = cpu.sme;
     el1_.at<SysReg::CPACR_EL1>() = hardware_cpacr(0, hidden_cpacr_);
     virtual_gic_ = config.virtual_gic && config.route_interrupts_to_el2 && cpu.gic_system_registers;
     if (virtual_gic_) list_registers_ = list_register_count();
@@ -283,6 +284,7 @@ class VCpu {
         !config_.switch_debug_registers_on_first_use || (el1_.at<SysReg::MDSCR_EL1>() & mdscr::kMde) != 0;
     if (debug_registers_on_cpu_) restore_debug_state(debug_, debug_counts_);
     if (pointer_auth_) restore_pointer_auth_keys(keys_);
+    if (sme_) restore_sme_untrapped_registers(sme_untrapped_);
     if (fpsimd_present_) restore_fpsimd(fpsimd_);
     if (virtual_gic_) restore_vgic(vgic_, list_registers_);
     write_sysreg<SysReg::VTTBR_EL2>(config_.stage2_vttbr);
@@ -316,6 +318,7 @@ class VCpu {
     if (debug_registers_on_cpu_) save_debug_state(debug_, debug_counts_);
     debug_registers_on_cpu_ = false;
     if (pointer_auth_) save_pointer_auth_keys(keys_);
+    if (sme_) save_sme_untrapped_registers(sme_untrapped_);
     if (fpsimd_present_) save_fpsimd(fpsimd_);
     if (virtual_gic_) save_vgic(vgic_, list_registers_);
     if (pmu_counters_ != 0) put_pmu();
@@ -506,6 +509,9 @@ class VCpu {
   bool debug_registers_on_cpu() const noexcept { return debug_registers_on_cpu_; }
   const DebugRegisterCounts& debug_register_counts() const noexcept { return debug_counts_; }
   PointerAuthKeys& pointer_auth_keys() noexcept { return keys_; }
+  // TPIDR2_EL0 and SMPRI_EL1, switched on a CPU with SME (context.cppm, SmeUntrappedRegisters);
+  // kept here by put().
+  SmeUntrappedRegisters& sme_untrapped_registers() noexcept { return sme_untrapped_; }
   // The guest PMU's counters (MDCR_EL2.HPMN while loaded); 0 for no guest PMU.
   unsigned pmu_counters() const noexcept { return pmu_counters_; }
   // The guest PMU's state, kept here by put() (on the CPU while loaded).
@@ -1242,6 +1248,8 @@ class VCpu {
   bool fpsimd_present_ = false;
   std::uint64_t hidden_cpacr_ = 0;  // CPACR_EL1.ZEN/SMEN held at "no EL1 trap" (hidden_cpacr_controls)
   bool cpu_has_sve_or_sme_ = false;
+  bool sme_ = false;  // TPIDR2_EL0 and SMPRI_EL1 exist and are switched
+  SmeUntrappedRegisters sme_untrapped_;
   bool virtual_gic_ = false;
   VgicState vgic_;
   unsigned list_registers_ = 0;
