@@ -70,10 +70,10 @@ inline constexpr std::uint64_t kHpmd = 1ull << 17;
 inline constexpr std::uint64_t kHccd = 1ull << 23;
 // Trap the other debug registers at EL1 and EL0 (is_trapped_by_debug_access_trap): MDSCR_EL1,
 // MDCCINT_EL1, the breakpoints and watchpoints, the claim tags, the DCC. Set by VCpu::load()
-// while a vCPU's breakpoints and watchpoints are not on the CPU, so that its first access
-// switches them in (VCpuConfig::switch_debug_registers_on_first_use); the claim tags and the
-// DCC are emulated meanwhile (arm.vcpu:context, read_debug_channel_register). The DCC's own
-// trap, TDCC [27], exists only with FEAT_FGT, which the library does not use.
+// and kept set while the guest runs: every access is answered inside run()
+// (VCpu::switch_in_debug_registers()), the claim tags and the DCC from the vCPU's own state
+// (arm.vcpu:context, read_debug_channel_register). The DCC's own trap, TDCC [27], exists
+// only with FEAT_FGT, which the library does not use.
 inline constexpr std::uint64_t kTda = 1ull << 9;
 // Trap the powerdown debug registers at EL1: OSLAR_EL1, OSLSR_EL1, DBGPRCR_EL1 and, where
 // FEAT_DoubleLock is implemented, OSDLR_EL1 (without it OSDLR_EL1 is RAZ/WI and not listed);

@@ -185,6 +185,12 @@ namespace mdccsr {
 inline constexpr std::uint64_t kTxFull = 1ull << 29;
 inline constexpr std::uint64_t kRxFull = 1ull << 30;
 }  // namespace mdccsr
+// DBGAUTHSTATUS_EL1 as a vCPU's guest reads it (Arm ARM D19.3 DBGAUTHSTATUS_EL1): Non-secure
+// invasive and non-invasive debug implemented but disabled (NSID [1:0] and NSNID [3:2]
+// 0b10), Secure debug not implemented (SID, SNID 0b00: a vCPU has no Secure state). The
+// authentication interface is external debug's, and no external debugger reaches a vCPU;
+// self-hosted debug (the guest's own breakpoints) does not depend on it.
+inline constexpr std::uint64_t kVcpuDebugAuthentication = (0b10u << 0) | (0b10u << 2);
 // DBGCLAIMSET_EL1/DBGCLAIMCLR_EL1.CLAIM [7:0] (Arm ARM D19.3): eight claim tags, the number
 // an Armv8-A PE implements; DBGCLAIMSET_EL1 reads as one for each implemented tag.
 inline constexpr std::uint64_t kClaimTags = 0xff;
@@ -202,11 +208,14 @@ struct DebugState {
   // powered.
   bool os_lock_locked = true;
   std::uint64_t power_control = 0;
-  // The claim tags and the debug communications channel, emulated while MDCR_EL2.TDA traps
-  // (read_debug_channel_register). A Cold reset clears the claim tags (Arm ARM D19.3,
-  // DBGCLAIMCLR_EL1) and empties the channel (EDSCR.TXfull, RXfull 0).
+  // The claim tags and the debug communications channel, always emulated (MDCR_EL2.TDA traps
+  // them whenever the guest runs: read_debug_channel_register). A Cold reset clears the claim tags (Arm ARM
+  // D19.3, DBGCLAIMCLR_EL1) and empties the channel (EDSCR.TXfull, RXfull 0).
   std::uint8_t claim_tags = 0;
   DebugChannel channel;
+  // OSECCR_EL1, the OS lock exception catch control (EDECCR's view for the OS, Arm ARM
+  // D19.3): storage only, since no external debugger ever catches a vCPU's exceptions.
+  std::uint32_t exception_catch = 0;
 };
 
 // The guest's MRS of a powerdown debug register (is_powerdown_debug_register), answered from
@@ -251,16 +260,15 @@ constexpr bool write_powerdown_debug_register(SysRegEncoding encoding, std::uint
   return false;
 }
 
-// The claim tags and the DCC, per vCPU. MDCR_EL2.TDA traps them
-// at EL1 and EL0 (D19.2 MDCR_EL2.TDA; so do the DCC's EL0 accesses: MDSCR_EL1.TDCC only adds
-// a trap to EL1). While it is set, VCpu answers them here from its DebugState and leaves the
-// breakpoints and watchpoints off the CPU (VCpu::answer_debug_channel_read()); so vCPUs
-// sharing a CPU never see each other's tags or channel, nor the host's. Why not on the
-// hardware: an EL2 without FEAT_FGT cannot trap them apart from the breakpoints (MDCR_EL2.TDCC
-// and HDFGRTR_EL2.DBGCLAIM are FEAT_FGT's; QEMU 7.2's max has no FGT, ID_AA64MMFR0_EL1.FGT
-// 0), and switching them needs the hardware to implement them, which QEMU 7.2 does not (its
-// claim tags and DBGDTR*_EL0 are UNDEFINED even at EL2). Once the breakpoints are switched in
-// (TDA clear) the guest reaches the hardware's: see README, Known limitations.
+// The claim tags, the DCC and OSECCR_EL1, per vCPU. MDCR_EL2.TDA traps them at EL1 and EL0
+// (D19.2 MDCR_EL2.TDA; so do the DCC's EL0 accesses: MDSCR_EL1.TDCC only adds a trap to EL1),
+// and VCpu keeps TDA set whenever a guest runs, so it answers every access here from the
+// guest's DebugState and vCPUs sharing a CPU never see each other's tags or channel, nor the
+// host's. Why not on the hardware: an EL2 without FEAT_FGT cannot trap them apart from the
+// breakpoints (MDCR_EL2.TDCC and HDFGRTR_EL2.DBGCLAIM are FEAT_FGT's), and switching them
+// needs the hardware to implement them, which QEMU 7.2 does not (its claim tags and
+// DBGDTR*_EL0 are UNDEFINED even at EL2, so there its guests get UNDEF for them before any
+// trap: only the unit tests reach this emulation).
 
 // The guest's MRS of one of them, answered from its DebugState (false for any other
 // register): every one of them is readable at EL1.
@@ -281,6 +289,12 @@ constexpr bool read_debug_channel_register(SysRegEncoding encoding, const DebugS
     value = state.channel.dtrrx;
   } else if (encoding == SysReg::DBGDTR_EL0) {
     value = (std::uint64_t{state.channel.dtrtx} << 32) | state.channel.dtrrx;
+  } else if (encoding == SysReg::OSDTRRX_EL1) {
+    value = state.channel.dtrrx;
+  } else if (encoding == SysReg::OSDTRTX_EL1) {
+    value = state.channel.dtrtx;
+  } else if (encoding == SysReg::OSECCR_EL1) {
+    value = state.exception_catch;
   } else {
     return false;
   }
@@ -307,6 +321,12 @@ constexpr bool write_debug_channel_register(SysRegEncoding encoding, std::uint64
       if (encoding == SysReg::DBGDTR_EL0) channel.dtrrx = static_cast<std::uint32_t>(value >> 32);
     }
     channel.tx_full = true;
+  } else if (encoding == SysReg::OSDTRRX_EL1) {
+    channel.dtrrx = static_cast<std::uint32_t>(value);
+  } else if (encoding == SysReg::OSDTRTX_EL1) {
+    channel.dtrtx = static_cast<std::uint32_t>(value);
+  } else if (encoding == SysReg::OSECCR_EL1) {
+    state.exception_catch = static_cast<std::uint32_t>(value);
   } else {
     return false;
   }
@@ -326,6 +346,20 @@ struct DebugRegisterCounts {
 constexpr DebugRegisterCounts debug_register_counts(std::uint64_t id_aa64dfr0) noexcept {
   return {static_cast<unsigned>((id_aa64dfr0 >> 12) & 0xf) + 1,
           static_cast<unsigned>((id_aa64dfr0 >> 20) & 0xf) + 1};
+}
+
+// Where a breakpoint or watchpoint register lives in `state`: DBGBVR<n>_EL1, DBGBCR<n>_EL1,
+// DBGWVR<n>_EL1 and DBGWCR<n>_EL1 are op0 = 2, op1 = 0, CRn = 0, CRm = n, op2 = 4, 5, 6 and 7
+// (Arm ARM D19.3). Null for any other register and for n at or beyond what the CPU has
+// (`counts`): those are UNDEFINED (D19.3), and the access goes on as unanswered.
+constexpr std::uint64_t* debug_register_slot(SysRegEncoding encoding, DebugState& state,
+                                             const DebugRegisterCounts& counts) noexcept {
+  if (encoding.op0() != 2 || encoding.op1() != 0 || encoding.crn() != 0 || encoding.op2() < 4) return nullptr;
+  const unsigned n = encoding.crm();
+  const bool watchpoint = encoding.op2() >= 6;
+  if (n >= (watchpoint ? counts.watchpoints : counts.breakpoints)) return nullptr;
+  DebugRegisterPair& pair = watchpoint ? state.watchpoints[n] : state.breakpoints[n];
+  return (encoding.op2() & 1) != 0 ? &pair.control : &pair.value;
 }
 
 namespace detail {

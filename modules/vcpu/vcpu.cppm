@@ -146,9 +146,9 @@ struct VCpuConfig {
   // vCPU and the host on that CPU.
   bool emulate_os_lock = true;
   // Move the breakpoints and watchpoints (DebugState) onto the CPU at the guest's first
-  // debug register access after load() instead of at every load(), as KVM does (the rule,
-  // and why it is safe: VCpu::switch_in_debug_registers()). Off: load() and put() move them
-  // every time.
+  // debug register write after load() (or at load() when its MDSCR_EL1.MDE is set) instead
+  // of at every load(), as KVM does (the rule, and why it is safe:
+  // VCpu::switch_in_debug_registers()). Off: load() and put() move them every time.
   bool switch_debug_registers_on_first_use = true;
   // Use the GICv3 list registers for virtual interrupts (needs GIC system registers).
   bool virtual_gic = true;
@@ -297,7 +297,7 @@ class VCpu {
     // No guest PMU: every PMU register traps, whatever the previous owner of the CPU left.
     if (pmu_counters_ == 0) mdcr |= mdcr::kTpm | mdcr::kTpmcr;
     if (config_.emulate_os_lock) mdcr |= mdcr::kTdosa;
-    if (!debug_registers_on_cpu_) mdcr |= mdcr::kTda;
+    mdcr |= mdcr::kTda;  // always: switch_in_debug_registers()
     write_sysreg<SysReg::MDCR_EL2>(mdcr);
     instruction_barrier();
     loaded_ = true;
@@ -313,8 +313,8 @@ class VCpu {
     write_sysreg<SysReg::CNTV_CTL_EL0>(0);
     if (emulate_physical_timer_) write_sysreg<SysReg::CNTP_CTL_EL0>(0);
     // Breakpoints and watchpoints the guest never reached since load() are still only in
-    // debug_. MDCR_EL2.TDA, whatever it is now, is set again by the next load() (EL2 code is
-    // not affected by it: it traps EL1 and EL0 accesses only).
+    // debug_. MDCR_EL2.TDA stays set (EL2 code is not affected by it: it traps EL1 and EL0
+    // accesses only).
     if (debug_registers_on_cpu_) save_debug_state(debug_, debug_counts_);
     debug_registers_on_cpu_ = false;
     if (pointer_auth_) save_pointer_auth_keys(keys_);
@@ -923,33 +923,72 @@ class VCpu {
 
   // The op0 == 0b10 accesses, out of line again: the call is the check's last step (a tail
   // call), so the check itself needs no stack frame and a trapped MRS that goes on to the
-  // hypervisor pays nothing for the debug switch.
+  // hypervisor pays nothing for the debug registers. Every debug register MDCR_EL2.TDA or
+  // TDOSA traps is answered here (why TDA always traps: switch_in_debug_registers()); what is
+  // left (a breakpoint beyond the CPU's count, an MRS of a write-only register, ...) goes on
+  // to the hypervisor, whose default is UNDEF.
   [[gnu::noinline]] bool answer_debug_register_read() noexcept {
-    return answer_debug_channel_read() || switch_in_debug_registers(current_.as<SysRegRead>().encoding) ||
-           (config_.emulate_os_lock && answer_powerdown_debug_read());
-  }
-  [[gnu::noinline]] bool answer_debug_register_write() noexcept {
-    return answer_debug_channel_write() || switch_in_debug_registers(current_.as<SysRegWrite>().encoding) ||
-           (config_.emulate_os_lock && answer_powerdown_debug_write());
-  }
-
-  // The claim tags and the DCC, trapped by MDCR_EL2.TDA while this vCPU's breakpoints and
-  // watchpoints are off the CPU: answered from debug_ without switching those in, so TDA
-  // stays set and the guest keeps its own (context.cppm, read_debug_channel_register). With
-  // the breakpoints on the CPU TDA is clear and these accesses do not trap.
-  bool answer_debug_channel_read() noexcept {
     SysRegRead& read = current_.as<SysRegRead>();
     std::uint64_t value = 0;
-    if (debug_registers_on_cpu_ || !read_debug_channel_register(read.encoding, debug_, value)) return false;
+    const bool answered =
+        read_debug_channel_register(read.encoding, debug_, value) ||
+        read_self_hosted_debug_register(read.encoding, value) ||
+        (config_.emulate_os_lock && read_powerdown_debug_register(read.encoding, debug_, value));
+    if (!answered) return false;
     read.complete(value);
     complete(regs_, read);
     return true;
   }
-  bool answer_debug_channel_write() noexcept {
+  [[gnu::noinline]] bool answer_debug_register_write() noexcept {
     SysRegWrite& write = current_.as<SysRegWrite>();
-    if (debug_registers_on_cpu_ || !write_debug_channel_register(write.encoding, write.value, debug_))
-      return false;
+    const bool answered =
+        write_debug_channel_register(write.encoding, write.value, debug_) ||
+        write_self_hosted_debug_register(write.encoding, write.value) ||
+        (config_.emulate_os_lock && write_powerdown_debug_register(write.encoding, write.value, debug_));
+    if (!answered) return false;
     complete(regs_, write);
+    return true;
+  }
+
+  // The self-hosted debug registers MDCR_EL2.TDA traps besides the claim tags and the DCC:
+  //  - MDSCR_EL1 and MDCCINT_EL1, in el1_ and on the hardware while loaded: read and written
+  //    there. MDSCR_EL1.TXfull and RXfull are the DCC's status (Arm ARM D19.3 MDSCR_EL1, the
+  //    same bits as MDCCSR_EL0), so a read shows the emulated channel's; a write to them is
+  //    ignored, as at EL1 with the OS lock unlocked.
+  //  - DBGAUTHSTATUS_EL1, read-only: kVcpuDebugAuthentication (context.cppm), a vCPU's
+  //    external debug is implemented but never enabled: no debugger can attach to it.
+  //  - The breakpoints and watchpoints, up to the CPU's count: read from debug_, which holds
+  //    what the hardware keeps; a write switches them in first, then goes to the hardware and
+  //    debug_ takes back what the hardware kept (its RES0 and IMPLEMENTATION DEFINED bits).
+  bool read_self_hosted_debug_register(SysRegEncoding encoding, std::uint64_t& value) noexcept {
+    if (encoding == SysReg::MDSCR_EL1) {
+      value = (read_sysreg<SysReg::MDSCR_EL1>() & ~(mdccsr::kTxFull | mdccsr::kRxFull)) |
+              (debug_.channel.tx_full ? mdccsr::kTxFull : 0);
+    } else if (encoding == SysReg::MDCCINT_EL1) {
+      value = read_sysreg<SysReg::MDCCINT_EL1>();
+    } else if (encoding == SysReg::DBGAUTHSTATUS_EL1) {
+      value = kVcpuDebugAuthentication;
+    } else if (const std::uint64_t* slot = debug_register_slot(encoding, debug_, debug_counts_)) {
+      value = *slot;
+    } else {
+      return false;
+    }
+    return true;
+  }
+  bool write_self_hosted_debug_register(SysRegEncoding encoding, std::uint64_t value) noexcept {
+    if (encoding == SysReg::MDSCR_EL1) {
+      switch_in_debug_registers();
+      write_sysreg<SysReg::MDSCR_EL1>(value & ~(mdccsr::kTxFull | mdccsr::kRxFull));
+    } else if (encoding == SysReg::MDCCINT_EL1) {
+      write_sysreg<SysReg::MDCCINT_EL1>(value);
+    } else if (std::uint64_t* slot = debug_register_slot(encoding, debug_, debug_counts_)) {
+      switch_in_debug_registers();
+      *slot = value;
+      restore_debug_state(debug_, debug_counts_);
+      save_debug_state(debug_, debug_counts_);
+    } else {
+      return false;
+    }
     return true;
   }
 
@@ -959,34 +998,26 @@ class VCpu {
   //    EL1 (Arm ARM D2 "Breakpoint exceptions", "Watchpoint exceptions"; "Enabling debug
   //    exceptions from the current Exception level" adds KDE and PSTATE.D only for the EL
   //    the exceptions are taken to, EL1 here, and the guest's EL0 is enabled below it).
-  //    MDSCR_EL1 is in el1_, restored above before the guest runs: MDE is the guest's own.
-  //    So the debug registers wait only while it is 0. Once the guest sets it (its MSR
-  //    MDSCR_EL1 traps under TDA and switches them in first), it stays set across put() and
-  //    load(), and load() then restores them at once, as KVM does for MDE or KDE: a guest
-  //    that enabled breakpoints and touches no debug register after the switch would
-  //    otherwise take another owner's and miss its own (qemu_isolation_breakpoints). Software
-  //    step (MDSCR_EL1.SS with PSTATE.SS, D2 "Software Step exceptions") uses no breakpoint
-  //    or watchpoint register: both are the guest's own. Vector Catch exceptions exist only
-  //    when EL1 uses AArch32 (D2 "Vector Catch exceptions"), which a vCPU never does.
+  //    MDSCR_EL1 is in el1_, restored before the guest runs: MDE is the guest's own. So the
+  //    debug registers wait only while it is 0. Once the guest sets it (its MSR MDSCR_EL1
+  //    traps and switches them in first), it stays set across put() and load(), and load()
+  //    then restores them at once, as KVM does for MDE or KDE: a guest that enabled
+  //    breakpoints and touches no debug register after the switch would otherwise take
+  //    another owner's and miss its own (qemu_isolation_breakpoints). Software step
+  //    (MDSCR_EL1.SS with PSTATE.SS, D2 "Software Step exceptions") uses no breakpoint or
+  //    watchpoint register: both are the guest's own. Vector Catch exceptions exist only when
+  //    EL1 uses AArch32 (D2 "Vector Catch exceptions"), which a vCPU never does.
   //  - Values. Every MRS and MSR of a breakpoint or watchpoint register traps under
-  //    MDCR_EL2.TDA (D19.2) until this vCPU's are on the CPU; TDA is cleared only after that.
-  // The OS lock, OS double lock and DBGPRCR_EL1 are not TDA's (they are TDOSA's, emulated
-  // from debug_ either way), nor is MDRAR_EL1 (TDRA).
-  //
-  // An access MDCR_EL2.TDA trapped because this vCPU's breakpoints and watchpoints are not on
-  // the CPU (see load()): puts them there, stops trapping, and resumes the guest at the same
-  // instruction, which now runs against its own values. No completion: the preferred return
-  // address of a trapped MRS/MSR is the instruction itself (Arm ARM D1 "Preferred exception
-  // return address"). A vCPU takes at most one such trap between load() and put(): TDA
-  // stays clear after it, so the re-executed access cannot come back here (a trap it takes
-  // for another reason, such as TDOSA, is answered as usual).
-  bool switch_in_debug_registers(SysRegEncoding encoding) noexcept {
-    if (debug_registers_on_cpu_ || !is_trapped_by_debug_access_trap(encoding)) return false;
+  //    MDCR_EL2.TDA (D19.2) and is answered from debug_ (read_self_hosted_debug_register()).
+  // TDA stays set after the switch, unlike KVM's: without FEAT_FGT it is also the only trap
+  // of the claim tags and the DCC (context.cppm, read_debug_channel_register), which must stay
+  // the guest's own. The cost is an exit per debug register access of a guest that debugs,
+  // none for the others. The OS lock, OS double lock and DBGPRCR_EL1 are not TDA's (they are
+  // TDOSA's, emulated from debug_ either way), nor is MDRAR_EL1 (TDRA).
+  void switch_in_debug_registers() noexcept {
+    if (debug_registers_on_cpu_) return;
     restore_debug_state(debug_, debug_counts_);
-    write_sysreg<SysReg::MDCR_EL2>(read_sysreg<SysReg::MDCR_EL2>() & ~mdcr::kTda);
-    instruction_barrier();  // the new values and TDA in effect before the guest re-executes
     debug_registers_on_cpu_ = true;
-    return true;
   }
 
   // Without a guest PMU the guest reads PMUVer 0, so each PMU register access (trapped by

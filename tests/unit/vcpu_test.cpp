@@ -362,12 +362,12 @@ TEST_CASE("switched eagerly, breakpoints and watchpoints move with load()/put(),
 
   a.load();
   CHECK(a.debug_registers_on_cpu());
-  CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTda) == 0);  // the guest's accesses do not trap
+  CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTda) != 0);  // still trapped: answered inside run()
   CHECK(hw(arm::SysReg::DBGBVR0_EL1) == 0);
   CHECK(hw(arm::SysReg::DBGBCR1_EL1) == 0);
   CHECK(hw(arm::SysReg::DBGWCR2_EL1) == 0);
   CHECK(hw(arm::SysReg::MDCCINT_EL1) == 0);
-  // The guest programs its own.
+  // The values on the CPU at put(), as the guest's (trapped, answered) writes leave them.
   set(arm::SysReg::DBGBVR1_EL1, 0xa000);
   set(arm::SysReg::DBGBCR1_EL1, 0x1e7);
   set(arm::SysReg::DBGWVR2_EL1, 0xa008);
@@ -691,8 +691,8 @@ TEST_CASE("a vCPU whose guest leaves the debug registers alone: load() and put()
 }
 
 TEST_CASE(
-    "the first trapped debug register access switches the vCPU's own in, inside run(), and the guest "
-    "re-executes it") {
+    "trapped debug register accesses are answered inside run(): a read from the vCPU's own values, a write "
+    "switches them in; MDCR_EL2.TDA stays set") {
   set(arm::SysReg::ID_AA64DFR0_EL1, dfr0(2, 3));
   set(arm::SysReg::MDCR_EL2, arm::mdcr::kTpm);
   fill_debug_registers(kOtherOwner);
@@ -700,24 +700,26 @@ TEST_CASE(
   vcpu.debug_registers().breakpoints[1] = {.value = 0xa000, .control = 0x1e7};
   vcpu.debug_registers().watchpoints[2] = {.value = 0xa008, .control = 0x1ff};
   vcpu.load();
-  std::uint64_t pc_again = 0, mdcr_again = 0, value_again = 0;
+  std::uint64_t read_value = 0;
+  bool on_cpu_after_read = true;
   scripted::set_script({
-      mrs(arm::bank_register(arm::SysReg::DBGBVR0_EL1, 1), 2),  // trapped: TDA
-      [&](arm::GuestRegisters& regs) {                          // the same MRS, now untrapped
-        pc_again = regs.pc;
-        mdcr_again = hw(arm::SysReg::MDCR_EL2);
-        value_again = hw(arm::SysReg::DBGBVR1_EL1);
-        regs.pc += 4;
-        set(arm::SysReg::DBGWCR2_EL1, 0x1fb);  // the guest programs its watchpoint
-        return hvc(1, 0)(regs);
+      mrs(arm::bank_register(arm::SysReg::DBGBVR0_EL1, 1), 2),
+      [&](arm::GuestRegisters& regs) {
+        read_value = regs.x[2];
+        on_cpu_after_read = vcpu.debug_registers_on_cpu();
+        return msr(arm::SysReg::DBGWCR2_EL1, 3, 0x1fb)(regs);  // the guest programs its watchpoint
       },
+      hvc(1, 0),
   });
   run_until_hvc(vcpu, 1);
-  CHECK(pc_again == 0x1000);  // no completion: the guest re-executed the access
-  CHECK(mdcr_again == (arm::mdcr::kTpm | arm::mdcr::kTpmcr | arm::mdcr::kTdosa));
-  CHECK(value_again == 0xa000);
-  CHECK(vcpu.exit_count() == 2);
+  CHECK(read_value == 0xa000);     // its own value, not the other owner's on the CPU
+  CHECK_FALSE(on_cpu_after_read);  // a read switches nothing in
   CHECK(vcpu.debug_registers_on_cpu());
+  CHECK(vcpu.exit_count() == 3);  // both accesses answered inside run()
+  CHECK(hw(arm::SysReg::MDCR_EL2) ==
+        (arm::mdcr::kTpm | arm::mdcr::kTpmcr | arm::mdcr::kTdosa | arm::mdcr::kTda));
+  CHECK(hw(arm::SysReg::DBGWCR2_EL1) == 0x1fb);
+  CHECK(vcpu.debug_registers().watchpoints[2].control == 0x1fb);
   // Only the CPU's two breakpoints and three watchpoints were restored.
   CHECK(hw(arm::SysReg::DBGBCR1_EL1) == 0x1e7);
   CHECK(hw(arm::SysReg::DBGWVR2_EL1) == 0xa008);
@@ -725,7 +727,7 @@ TEST_CASE(
   CHECK(hw(arm::SysReg::DBGBVR2_EL1) == kOtherOwner);
   CHECK(hw(arm::SysReg::DBGWVR3_EL1) == kOtherOwner);
 
-  // put() of a vCPU whose registers are on the CPU saves them; the next load() traps again.
+  // put() of a vCPU whose registers are on the CPU saves them; the next load() leaves them off.
   vcpu.put();
   CHECK_FALSE(vcpu.debug_registers_on_cpu());
   CHECK(vcpu.debug_registers().watchpoints[2].control == 0x1fb);
@@ -736,22 +738,50 @@ TEST_CASE(
   CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTda) != 0);
   CHECK(debug_registers_hold(kOtherOwner));
 
-  // A write traps the same way: MSR MDSCR_EL1 re-executes against the vCPU's own registers.
-  const std::uint64_t pc_msr = vcpu.registers().pc;
-  std::uint64_t pc_write = 0;
+  // MDSCR_EL1: a read shows the emulated channel's TXfull; a write (MDE set, RXfull ignored:
+  // read-only) switches the breakpoints in and goes to the CPU.
+  std::uint64_t mdscr_read = 0;
   scripted::set_script({
-      msr(arm::SysReg::MDSCR_EL1, 3, 0),
+      msr(arm::SysReg::DBGDTRTX_EL0, 2, 0x55),
+      mrs(arm::SysReg::MDSCR_EL1, 3),
       [&](arm::GuestRegisters& regs) {
-        pc_write = regs.pc;
-        value_again = hw(arm::SysReg::DBGWCR2_EL1);
-        return hvc(2, 0)(regs);
+        mdscr_read = regs.x[3];
+        return msr(arm::SysReg::MDSCR_EL1, 4, arm::mdscr::kMde | arm::mdccsr::kRxFull)(regs);
       },
+      hvc(2, 0),
   });
   run_until_hvc(vcpu, 2);
-  CHECK(pc_write == pc_msr);
-  CHECK(value_again == 0x1fb);
+  CHECK(mdscr_read == arm::mdccsr::kTxFull);
+  CHECK(hw(arm::SysReg::MDSCR_EL1) == arm::mdscr::kMde);
+  CHECK(vcpu.debug_registers_on_cpu());
+  CHECK(hw(arm::SysReg::DBGWCR2_EL1) == 0x1fb);
+  CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTda) != 0);
   vcpu.put();
   fill_debug_registers(0);
+  set(arm::SysReg::MDSCR_EL1, 0);
+  set(arm::SysReg::MDCR_EL2, 0);
+  set(arm::SysReg::ID_AA64DFR0_EL1, 0);
+}
+
+TEST_CASE(
+    "DBGAUTHSTATUS_EL1 reads a vCPU's fixed authentication status; a breakpoint beyond the CPU's count "
+    "is not answered") {
+  set(arm::SysReg::ID_AA64DFR0_EL1, dfr0(2, 2));
+  set(arm::SysReg::DBGAUTHSTATUS_EL1, 0xff);  // the hardware's: not what a guest reads
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  vcpu.load();
+  std::uint64_t status = 0;
+  scripted::set_script({mrs(arm::SysReg::DBGAUTHSTATUS_EL1, 2), [&](arm::GuestRegisters& regs) {
+                          status = regs.x[2];
+                          return mrs(arm::bank_register(arm::SysReg::DBGBVR0_EL1, 2), 3)(regs);
+                        }});
+  auto run = vcpu.run();
+  arm::Exit& exit = *run.begin();
+  CHECK(status == arm::kVcpuDebugAuthentication);
+  REQUIRE(exit.is<arm::SysRegRead>());  // DBGBVR2_EL1 on a CPU with two: UNDEFINED by default
+  CHECK(exit.as<arm::SysRegRead>().encoding == arm::bank_register(arm::SysReg::DBGBVR0_EL1, 2));
+  vcpu.put();
+  set(arm::SysReg::DBGAUTHSTATUS_EL1, 0);
   set(arm::SysReg::MDCR_EL2, 0);
   set(arm::SysReg::ID_AA64DFR0_EL1, 0);
 }
@@ -783,11 +813,11 @@ TEST_CASE("a vCPU whose MDSCR_EL1.MDE is set gets its breakpoints and watchpoint
   vcpu.debug_registers().breakpoints[0] = {.value = 0xb000, .control = 0x1e7};
   vcpu.load();
   CHECK(vcpu.debug_registers_on_cpu());
-  CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTda) == 0);
+  CHECK((hw(arm::SysReg::MDCR_EL2) & arm::mdcr::kTda) != 0);
   CHECK(hw(arm::SysReg::DBGBVR0_EL1) == 0xb000);
   CHECK(hw(arm::SysReg::DBGBCR0_EL1) == 0x1e7);
   CHECK(hw(arm::SysReg::DBGWCR1_EL1) == 0);
-  set(arm::SysReg::DBGBVR1_EL1, 0xb004);  // the guest, untrapped
+  set(arm::SysReg::DBGBVR1_EL1, 0xb004);  // on the CPU at put(): saved from there
   vcpu.put();
   CHECK(vcpu.debug_registers().breakpoints[1].value == 0xb004);
   fill_debug_registers(0);
@@ -1273,6 +1303,25 @@ TEST_CASE(
   cpu_with_sve_and_sme(false);
   set(arm::SysReg::REVIDR_EL1, 0);
   set(arm::SysReg::CPTR_EL2, 0);
+}
+
+TEST_CASE("OSDTRRX_EL1/OSDTRTX_EL1 reach the channel's registers without its flags; OSECCR_EL1 is storage") {
+  arm::DebugState state;
+  std::uint64_t value = 1;
+  CHECK(arm::write_debug_channel_register(arm::SysReg::OSDTRRX_EL1, 0x1'2345'6789, state));
+  CHECK(arm::write_debug_channel_register(arm::SysReg::OSDTRTX_EL1, 0xabcd, state));
+  CHECK(arm::write_debug_channel_register(arm::SysReg::OSECCR_EL1, 0x5, state));
+  CHECK_FALSE(state.channel.tx_full);  // the save/restore view sets no flag
+  CHECK(arm::read_debug_channel_register(arm::SysReg::OSDTRRX_EL1, state, value));
+  CHECK(value == 0x2345'6789);  // 32 bits
+  CHECK(arm::read_debug_channel_register(arm::SysReg::DBGDTR_EL0, state, value));
+  CHECK(value == ((0xabcdull << 32) | 0x2345'6789));
+  CHECK(arm::read_debug_channel_register(arm::SysReg::OSECCR_EL1, state, value));
+  CHECK(value == 0x5);
+  CHECK(arm::debug_register_slot(arm::SysReg::DBGWCR1_EL1, state, {2, 2}) == &state.watchpoints[1].control);
+  CHECK(arm::debug_register_slot(arm::SysReg::DBGBVR1_EL1, state, {2, 2}) == &state.breakpoints[1].value);
+  CHECK(arm::debug_register_slot(arm::SysReg::DBGBVR2_EL1, state, {2, 2}) == nullptr);  // beyond the count
+  CHECK(arm::debug_register_slot(arm::SysReg::MDSCR_EL1, state, {2, 2}) == nullptr);
 }
 
 TEST_CASE(

@@ -458,11 +458,10 @@ class Fuzzer {
     if (now.vbar != baseline_.el2.vbar) return fail(exit, "VBAR_EL2 changed: 0x%" PRIx64, now.vbar);
     if (now.hcr != vcpu.hcr())
       return fail(exit, "HCR_EL2 is 0x%" PRIx64 ", not the vCPU's 0x%" PRIx64, now.hcr, vcpu.hcr());
-    // TDOSA is the vCPU's own (VCpuConfig::emulate_os_lock, set by load()); TDA is set while
-    // its breakpoints and watchpoints are off the CPU (VCpuConfig::switch_debug_registers_on_first_use).
-    uint64_t expected_mdcr = baseline_.el2.mdcr & ~(arm::mdcr::kTdosa | arm::mdcr::kTda);
+    // TDOSA is the vCPU's own (VCpuConfig::emulate_os_lock, set by load()); TDA is always set
+    // while a vCPU is loaded (VCpu::switch_in_debug_registers()).
+    uint64_t expected_mdcr = (baseline_.el2.mdcr & ~arm::mdcr::kTdosa) | arm::mdcr::kTda;
     if (vcpu.config().emulate_os_lock) expected_mdcr |= arm::mdcr::kTdosa;
-    if (!vcpu.debug_registers_on_cpu()) expected_mdcr |= arm::mdcr::kTda;
     if (now.mdcr != expected_mdcr) return fail(exit, "MDCR_EL2 changed: 0x%" PRIx64, now.mdcr);
     // TCPAC is the vCPU's own where it hides SVE or SME (VCpu::hidden_cpacr()).
     uint64_t expected_cptr = baseline_.el2.cptr & ~arm::cptr::kTcpac;
