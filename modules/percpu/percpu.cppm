@@ -57,6 +57,19 @@ inline constexpr std::uint64_t kTcpac = 1ull << 31;
 }  // namespace cptr
 
 // MDCR_EL2 fields (Arm ARM D19.2, "MDCR_EL2").
+// HFGRTR_EL2 and HFGWTR_EL2 (FEAT_FGT, Arm ARM D24.2), the fine-grained traps of EL1 and
+// EL0 reads and writes of system registers, the same bit for both directions. The "n"
+// fields trap when 0, so that a hypervisor that predates a feature traps its registers.
+// Only these two are the library's: arm.vcpu clears them while a vCPU that hides SME runs
+// (VCpu::load()) and puts back what the host had at put(); every other bit stays the host's.
+// Where EL3 exists they act only with SCR_EL3.FGTEn set, which the firmware must do on a
+// CPU with FEAT_FGT (as arm64 Linux requires to boot at EL2); without it an EL2 access to
+// them traps to EL3.
+namespace hfgxtr {
+inline constexpr std::uint64_t kNSmpriEl1 = 1ull << 54;
+inline constexpr std::uint64_t kNTpidr2El0 = 1ull << 55;
+}  // namespace hfgxtr
+
 namespace mdcr {
 inline constexpr unsigned kHpmnShift = 0;  // counters [HPMN-1:0] belong to EL1
 inline constexpr std::uint64_t kHpmnMask = 0x1full << kHpmnShift;
@@ -129,6 +142,7 @@ struct HardwareFeatures {
   unsigned pmu_counters = 0;           // PMCR_EL0.N
   bool pointer_auth = false;           // FEAT_PAuth: ID_AA64ISAR1_EL1, ID_AA64ISAR2_EL1
   bool lor = false;                    // FEAT_LOR: ID_AA64MMFR1_EL1.LO != 0
+  bool fine_grained_traps = false;     // FEAT_FGT: ID_AA64MMFR0_EL1.FGT [59:56] != 0
   std::uint64_t midr = 0;              // MIDR_EL1, what a guest reads (VPIDR_EL2)
   // ID_AA64DFR0_EL1 as it is: its BRPs/WRPs and PMUVer decide which debug and PMU registers
   // a vCPU may switch (arm.vcpu reads them: debug_register_counts, pmu_version).
@@ -165,6 +179,7 @@ constexpr HardwareFeatures features_from(std::uint64_t pfr0, std::uint64_t mmfr0
   features.vmid_bits = field(mmfr1, 4) == 0b0010 ? 16 : 8;
   features.vhe = field(mmfr1, 8) != 0;
   features.lor = field(mmfr1, 16) != 0;
+  features.fine_grained_traps = field(mmfr0, 56) != 0;
   features.pmu_counters = static_cast<unsigned>((pmcr >> 11) & 0x1f);
   return features;
 }

@@ -108,10 +108,17 @@ inline void restore_pointer_auth_keys(const PointerAuthKeys& keys) noexcept { de
 // accessibility (Arm ARM D24.2, MRS/MSR pseudocode of each) tests neither CPACR_EL1.SMEN nor
 // CPTR_EL2.TSM, only FEAT_FGT's HFGRTR_EL2/HFGWTR_EL2.nTPIDR2_EL0 and nSMPRI_EL1 (and
 // CPTR_EL3.ESM), so on a CPU with SME a guest reaches them even where the vCPU hides SME
-// (features.cppm). The library does not program the fine-grained traps: VCpu switches both
-// per vCPU on such a CPU, so no host or other-vCPU value reaches a guest (qemu_sme_registers),
-// and the guest can use them although its ID registers say SME is absent (README, Known
-// limitations). Both reset to UNKNOWN values (D24.2): a new vCPU's are 0.
+// (features.cppm). So where VCpu hides SME:
+//  - on a CPU with FEAT_FGT (every CPU with SME is Armv9.2 or later, and FGT is mandatory
+//    from Armv8.6), load() clears both n-bits (hfgxtr, arm.percpu) and the vCPU answers the
+//    trapped accesses as UNDEFINED inside run(), as on a CPU without SME;
+//  - without FGT (QEMU 7.2's max has SME but no FGT) they cannot be trapped: VCpu switches
+//    both per vCPU, so no host or other-vCPU value reaches a guest (qemu_sme_registers), and
+//    the guest can use them although its ID registers say SME is absent (README, Known
+//    limitations). Both reset to UNKNOWN values (D24.2): a new vCPU's are 0.
+constexpr bool is_sme_untrapped_register(SysRegEncoding encoding) noexcept {
+  return encoding == SysReg::TPIDR2_EL0 || encoding == SysReg::SMPRI_EL1;
+}
 struct SmeUntrappedRegisters {
   std::uint64_t tpidr2_el0 = 0;
   std::uint64_t smpri_el1 = 0;

@@ -195,6 +195,7 @@ struct AnsweredRegisterChoices {
   bool identification = false;  // ID registers filtered (TID3), ID group 1 (TID1)
   bool absent_pmu = false;      // PMU registers UNDEFINED (no guest PMU)
   bool lor = false;             // LORegion registers UNDEFINED (FEAT_LOR, TLOR)
+  bool sme_untrapped = false;   // TPIDR2_EL0, SMPRI_EL1 UNDEFINED (SME hidden, FEAT_FGT)
 };
 constexpr AnsweredRegisterGroups answered_register_groups(const AnsweredRegisterChoices& choices) noexcept {
   constexpr unsigned kAny = RegisterGroups::kAnyOp1;
@@ -204,6 +205,8 @@ constexpr AnsweredRegisterGroups answered_register_groups(const AnsweredRegister
     for (unsigned crn = 0; crn < 16; ++crn) set->add(2, kAny, crn);                // the debug registers
     set->add(3, 0, 1);                                                             // ACTLR_EL1, CPACR_EL1
     if (choices.physical_timer) set->add(3, 3, 14, RegisterGroups::CrmHalf::Low);  // CNTP_*_EL0
+    if (choices.sme_untrapped) set->add(3, 3, 13, RegisterGroups::CrmHalf::Low);   // TPIDR2_EL0
+    // SMPRI_EL1 is in the (3, 0, 1) group below.
     if (choices.absent_pmu) {
       set->add(3, 0, 9, RegisterGroups::CrmHalf::High);   // PMINTENSET_EL1, ...
       set->add(3, 3, 9, RegisterGroups::CrmHalf::High);   // PMCR_EL0, ...
@@ -252,7 +255,10 @@ class VCpu {
     if (config.hide_unswitched_features) hidden_cpacr_ = hidden_cpacr_controls(cpu.sve, cpu.sme);
     if (config.hide_unswitched_features && cpu.sme) hcr_ |= hcr::kTid1;
     cpu_has_sve_or_sme_ = cpu.sve || cpu.sme;
-    sme_ = cpu.sme;
+    // TPIDR2_EL0 and SMPRI_EL1 (context.cppm, SmeUntrappedRegisters): trapped where FGT can,
+    // else switched.
+    sme_trapped_ = cpu.sme && cpu.fine_grained_traps && config.hide_unswitched_features;
+    sme_ = cpu.sme && !sme_trapped_;
     el1_.at<SysReg::CPACR_EL1>() = hardware_cpacr(0, hidden_cpacr_);
     virtual_gic_ = config.virtual_gic && config.route_interrupts_to_el2 && cpu.gic_system_registers;
     if (virtual_gic_) list_registers_ = list_register_count();
@@ -265,7 +271,8 @@ class VCpu {
     answered_ = answered_register_groups({.physical_timer = emulate_physical_timer_,
                                           .identification = config.hide_unswitched_features,
                                           .absent_pmu = pmu_counters_ == 0,
-                                          .lor = lor_});
+                                          .lor = lor_,
+                                          .sme_untrapped = sme_trapped_});
   }
   VCpu(const VCpu&) = delete;
   VCpu& operator=(const VCpu&) = delete;
@@ -285,6 +292,7 @@ class VCpu {
     if (debug_registers_on_cpu_) restore_debug_state(debug_, debug_counts_);
     if (pointer_auth_) restore_pointer_auth_keys(keys_);
     if (sme_) restore_sme_untrapped_registers(sme_untrapped_);
+    if (sme_trapped_) trap_sme_untrapped_registers();
     if (fpsimd_present_) restore_fpsimd(fpsimd_);
     if (virtual_gic_) restore_vgic(vgic_, list_registers_);
     write_sysreg<SysReg::VTTBR_EL2>(config_.stage2_vttbr);
@@ -319,6 +327,10 @@ class VCpu {
     debug_registers_on_cpu_ = false;
     if (pointer_auth_) save_pointer_auth_keys(keys_);
     if (sme_) save_sme_untrapped_registers(sme_untrapped_);
+    if (sme_trapped_) {
+      write_sysreg<SysReg::HFGRTR_EL2>(host_hfgrtr_);
+      write_sysreg<SysReg::HFGWTR_EL2>(host_hfgwtr_);
+    }
     if (fpsimd_present_) save_fpsimd(fpsimd_);
     if (virtual_gic_) save_vgic(vgic_, list_registers_);
     if (pmu_counters_ != 0) put_pmu();
@@ -603,6 +615,8 @@ class VCpu {
         return answer_identification_read();
       if (is_debug_register(read->encoding)) return answer_debug_register_read();
       if (pmu_counters_ == 0 && is_pmu_register(read->encoding)) return answer_absent_pmu_access();
+      // Trapped only where SME is hidden with FGT, and answered then: as a write (absent).
+      if (sme_trapped_ && is_sme_untrapped_register(read->encoding)) return answer_absent_register_access();
       // An IMPLEMENTATION DEFINED or LORegion read goes on to the hypervisor: the default of a
       // read nobody answers is UNDEFINED already (kExitRule<SysRegRead>), and testing for them
       // here would cost every other read that reaches the hypervisor (sysreg_read_round_trip).
@@ -632,11 +646,21 @@ class VCpu {
   // half present; the reads by their exit rule's default (a hypervisor may still answer one).
   // Without FEAT_LOR the LORegion registers are UNDEFINED at EL1 and never trap.
   bool is_absent_register(SysRegEncoding encoding) const noexcept {
-    return is_implementation_defined_register(encoding) || (lor_ && is_lor_register(encoding));
+    return is_implementation_defined_register(encoding) || (lor_ && is_lor_register(encoding)) ||
+           (sme_trapped_ && is_sme_untrapped_register(encoding));
   }
   [[gnu::noinline]] bool answer_absent_register_access() noexcept {
     inject_undefined_here();
     return true;
+  }
+  // SME hidden on a CPU with FEAT_FGT: TPIDR2_EL0 and SMPRI_EL1 trapped (context.cppm,
+  // SmeUntrappedRegisters), the host's other fine-grained traps kept as they are.
+  void trap_sme_untrapped_registers() noexcept {
+    constexpr std::uint64_t kSme = hfgxtr::kNTpidr2El0 | hfgxtr::kNSmpriEl1;
+    host_hfgrtr_ = read_sysreg<SysReg::HFGRTR_EL2>();
+    host_hfgwtr_ = read_sysreg<SysReg::HFGWTR_EL2>();
+    write_sysreg<SysReg::HFGRTR_EL2>(host_hfgrtr_ & ~kSme);
+    write_sysreg<SysReg::HFGWTR_EL2>(host_hfgwtr_ & ~kSme);
   }
 
   // Data cache maintenance by set/way (HCR_EL2.TSW, always set: guest_hcr()). A set/way
@@ -1279,8 +1303,10 @@ class VCpu {
   bool fpsimd_present_ = false;
   std::uint64_t hidden_cpacr_ = 0;  // CPACR_EL1.ZEN/SMEN held at "no EL1 trap" (hidden_cpacr_controls)
   bool cpu_has_sve_or_sme_ = false;
-  bool sme_ = false;  // TPIDR2_EL0 and SMPRI_EL1 exist and are switched
+  bool sme_ = false;          // TPIDR2_EL0 and SMPRI_EL1 exist and are switched
+  bool sme_trapped_ = false;  // TPIDR2_EL0 and SMPRI_EL1 trapped (FEAT_FGT) and UNDEFINED
   SmeUntrappedRegisters sme_untrapped_;
+  std::uint64_t host_hfgrtr_ = 0, host_hfgwtr_ = 0;  // while loaded with sme_trapped_
   bool virtual_gic_ = false;
   VgicState vgic_;
   unsigned list_registers_ = 0;

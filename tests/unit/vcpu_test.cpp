@@ -1412,11 +1412,12 @@ TEST_CASE("DBGDTR_EL0 writes DTRTX from [31:0] and DTRRX from [63:32]; MDCCSR_EL
 // answered_register_groups(); that is right only if every register the vCPU answers itself
 // is inside. Walks the whole encoding space, for every combination of what is emulated.
 TEST_CASE("answered_register_groups() covers every register the vCPU answers itself") {
-  for (unsigned choice = 0; choice < 16; ++choice) {
+  for (unsigned choice = 0; choice < 32; ++choice) {
     const arm::AnsweredRegisterChoices choices{.physical_timer = (choice & 1) != 0,
                                                .identification = (choice & 2) != 0,
                                                .absent_pmu = (choice & 4) != 0,
-                                               .lor = (choice & 8) != 0};
+                                               .lor = (choice & 8) != 0,
+                                               .sme_untrapped = (choice & 16) != 0};
     const arm::AnsweredRegisterGroups groups = arm::answered_register_groups(choices);
     for (unsigned value = 0; value < 0x10000; ++value) {
       const arm::SysRegEncoding encoding{value >> 14, value >> 11, value >> 7, value >> 3, value};
@@ -1428,7 +1429,8 @@ TEST_CASE("answered_register_groups() covers every register the vCPU answers its
       const bool el1_control = encoding == arm::SysReg::ACTLR_EL1 || encoding == arm::SysReg::CPACR_EL1;
       const bool both = arm::is_debug_register(encoding) || el1_control ||
                         (choices.physical_timer && physical_timer) ||
-                        (choices.absent_pmu && arm::is_pmu_register(encoding));
+                        (choices.absent_pmu && arm::is_pmu_register(encoding)) ||
+                        (choices.sme_untrapped && arm::is_sme_untrapped_register(encoding));
       const bool read = both || (choices.identification && identification);
       const bool write = both || arm::is_set_way_maintenance(encoding) ||
                          arm::is_implementation_defined_register(encoding) ||
@@ -1446,4 +1448,43 @@ TEST_CASE("answered_register_groups() covers every register the vCPU answers its
   CHECK_FALSE(plain.reads.contains(arm::SysReg::CNTP_CTL_EL0));
   CHECK_FALSE(plain.reads.contains(arm::SysReg::ICC_SGI1R_EL1));
   CHECK_FALSE(plain.writes.contains(arm::SysReg::ICC_SGI1R_EL1));
+}
+
+TEST_CASE(
+    "SME hidden on a CPU with FEAT_FGT: TPIDR2_EL0 and SMPRI_EL1 trapped and UNDEFINED, the host's "
+    "other fine-grained traps kept") {
+  set(arm::SysReg::ID_AA64PFR1_EL1, 1ull << 24);   // SME
+  set(arm::SysReg::ID_AA64MMFR0_EL1, 1ull << 56);  // FGT
+  constexpr std::uint64_t kHostTraps = arm::hfgxtr::kNTpidr2El0 | arm::hfgxtr::kNSmpriEl1 | 0x3;
+  set(arm::SysReg::HFGRTR_EL2, kHostTraps);
+  set(arm::SysReg::HFGWTR_EL2, kHostTraps);
+  arm::VCpu vcpu{{.entry = 0x1000}};
+  vcpu.el1().at<arm::SysReg::VBAR_EL1>() = 0x8000;
+  vcpu.load();
+  CHECK(hw(arm::SysReg::HFGRTR_EL2) == 0x3);
+  CHECK(hw(arm::SysReg::HFGWTR_EL2) == 0x3);
+  scripted::set_script({mrs(arm::SysReg::TPIDR2_EL0, 2), hvc(1, 0)});
+  run_until_hvc(vcpu, 1);
+  // The read became an undefined instruction exception at the guest's EL1: its vector
+  // (VBAR_EL1 + 0x200, current EL with SP_ELx, synchronous), ESR_EL1.EC 0 (Unknown reason).
+  CHECK(hw(arm::SysReg::ELR_EL1) == 0x1000);
+  CHECK((hw(arm::SysReg::ESR_EL1) >> 26) == 0);
+  vcpu.put();
+  CHECK(hw(arm::SysReg::HFGRTR_EL2) == kHostTraps);
+  CHECK(hw(arm::SysReg::HFGWTR_EL2) == kHostTraps);
+  // Without FGT the same CPU switches them instead (qemu_sme_registers_cpu_max on QEMU).
+  set(arm::SysReg::ID_AA64MMFR0_EL1, 0);
+  arm::VCpu switched{{.entry = 0x1000}};
+  set(arm::SysReg::TPIDR2_EL0, 0x4444);
+  switched.load();
+  CHECK(hw(arm::SysReg::TPIDR2_EL0) == 0);
+  CHECK(hw(arm::SysReg::HFGRTR_EL2) == kHostTraps);  // untouched
+  switched.put();
+  set(arm::SysReg::ID_AA64PFR1_EL1, 0);
+  set(arm::SysReg::HFGRTR_EL2, 0);
+  set(arm::SysReg::HFGWTR_EL2, 0);
+  set(arm::SysReg::TPIDR2_EL0, 0);
+  set(arm::SysReg::ESR_EL1, 0);
+  set(arm::SysReg::ELR_EL1, 0);
+  set(arm::SysReg::MDCR_EL2, 0);
 }
