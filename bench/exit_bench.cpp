@@ -228,24 +228,35 @@ arm::Vgic sgi_vgic{
     arm::VgicConfig{.vcpus = 2, .spis = 32, .gicd_base = kVgicDistributor, .gicr_base = 0x080a'0000}};
 bool sgi_list_registers_used = false;
 
-void sync_receiver() { sync_list_registers(sgi_vgic, 1, vgic_list_registers(), sgi_list_registers_used); }
-
-uint64_t run_sgi(uint64_t iterations, bool el2_only) {
-  // The receiver's redistributor as a guest would set it up: awake, SGI 1 in group 1 and
-  // enabled, the distributor's group 1 on.
-  sgi_vgic.reset(sgi_vgic.config());
-  sgi_list_registers_used = false;
+// vCPU 1's redistributor as a guest would set it up for the SGI scenarios: awake, SGI 1 in
+// group 1 and enabled, the distributor's group 1 on.
+void prepare_sgi_receiver(arm::Vgic& vgic) {
+  vgic.reset(vgic.config());
   const uint64_t rd1 = 0x080a'0000 + arm::kGicrStride, sgi1 = rd1 + arm::kGicrFrameSize;
-  sgi_vgic.write(1, rd1 + arm::gicr::WAKER, 4, 0);
-  sgi_vgic.write(1, sgi1 + arm::gicr::IGROUPR0, 4, ~0u);
-  sgi_vgic.write(1, sgi1 + arm::gicr::ISENABLER0, 4, 1u << 1);
-  sgi_vgic.write(0, kVgicDistributor + arm::gicd::CTLR, 4, arm::gicd::kCtlrEnableGrp1);
-  arm::VCpuConfig sender = guest_config(bench_sgi_send_guest, iterations, 0);
+  vgic.write(1, rd1 + arm::gicr::WAKER, 4, 0);
+  vgic.write(1, sgi1 + arm::gicr::IGROUPR0, 4, ~0u);
+  vgic.write(1, sgi1 + arm::gicr::ISENABLER0, 4, 1u << 1);
+  vgic.write(0, kVgicDistributor + arm::gicd::CTLR, 4, arm::gicd::kCtlrEnableGrp1);
+}
+// The SGI scenarios' two vCPUs: the sender (vCPU 0, `iterations`) and the receiver (vCPU 1,
+// its own stack), both on the virtual CPU interface.
+void sgi_vcpu_configs(const char* sender_guest, const char* receiver_guest, uint64_t iterations,
+                      arm::VCpuConfig& sender, arm::VCpuConfig& receiver) {
+  sender = guest_config(sender_guest, iterations, 0);
   sender.virtual_gic = true;
-  arm::VCpuConfig receiver = guest_config(bench_sgi_receive_guest, 0, 0);
+  receiver = guest_config(receiver_guest, 0, 0);
   receiver.mpidr = 1;
   receiver.stack = reinterpret_cast<uint64_t>(receiver_stack + sizeof receiver_stack);
   receiver.virtual_gic = true;
+}
+
+void sync_receiver() { sync_list_registers(sgi_vgic, 1, vgic_list_registers(), sgi_list_registers_used); }
+
+uint64_t run_sgi(uint64_t iterations, bool el2_only) {
+  prepare_sgi_receiver(sgi_vgic);
+  sgi_list_registers_used = false;
+  arm::VCpuConfig sender, receiver;
+  sgi_vcpu_configs(bench_sgi_send_guest, bench_sgi_receive_guest, iterations, sender, receiver);
   arm::VCpu a{sender};
   arm::VCpu b{receiver};
   // ICC_SGI1R_EL1: INTID 1, TargetList bit 1 (vCPU 1, Aff0 1).
@@ -389,20 +400,9 @@ arm::Task<> sgi_wake_task(arm::FrameArena&, SgiWake& bench, unsigned index) {
 
 uint64_t sgi_wake_parked_vcpu(uint64_t rounds) {
   SgiWake& bench = sgi_wake;
-  bench.vgic.reset(bench.vgic.config());
-  // The receiver's redistributor as a guest would set it up: awake, SGI 1 in group 1 and
-  // enabled, the distributor's group 1 on.
-  const uint64_t rd1 = 0x080a'0000 + arm::kGicrStride, sgi1 = rd1 + arm::kGicrFrameSize;
-  bench.vgic.write(1, rd1 + arm::gicr::WAKER, 4, 0);
-  bench.vgic.write(1, sgi1 + arm::gicr::IGROUPR0, 4, ~0u);
-  bench.vgic.write(1, sgi1 + arm::gicr::ISENABLER0, 4, 1u << 1);
-  bench.vgic.write(0, kVgicDistributor + arm::gicd::CTLR, 4, arm::gicd::kCtlrEnableGrp1);
-  arm::VCpuConfig sender = guest_config(bench_sgi_wake_sender_guest, rounds, 0);
-  sender.virtual_gic = true;
-  arm::VCpuConfig receiver = guest_config(bench_sgi_wake_receiver_guest, 0, 0);
-  receiver.mpidr = 1;
-  receiver.stack = reinterpret_cast<uint64_t>(receiver_stack + sizeof receiver_stack);
-  receiver.virtual_gic = true;
+  prepare_sgi_receiver(bench.vgic);
+  arm::VCpuConfig sender, receiver;
+  sgi_vcpu_configs(bench_sgi_wake_sender_guest, bench_sgi_wake_receiver_guest, rounds, sender, receiver);
   arm::VCpu a{sender};
   arm::VCpu b{receiver};
   a.registers().x[1] = (uint64_t{1} << 24) | (1u << 1);  // ICC_SGI1R_EL1: INTID 1 to Aff0 1
