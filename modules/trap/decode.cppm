@@ -41,13 +41,14 @@ inline std::uint8_t length_of(const Esr& esr) noexcept {
 // exception from HVC or SVC instruction execution" / "... SMC instruction execution").
 // The result is left as it is: it is read only once complete() has written it (Reply).
 template <class Call, class Out>
-void emplace_call(Out& out, const Esr& esr, const GuestRegisters& regs) noexcept {
+std::size_t emplace_call(Out& out, const Esr& esr, const GuestRegisters& regs) noexcept {
   Call& call = out.template emplace_for_overwrite<Call>();
   // One block copy: the event and the registers never overlap, and a copy that may not
   // assume so moves one register at a time (measured: 6 instructions per HVC round trip).
   __builtin_memcpy(call.x, regs.x, sizeof call.x);
   call.immediate = static_cast<std::uint16_t>(bits(esr.iss(), 15, 0));
   call.reply = Reply::None;
+  return Out::template index_for<Call>;
 }
 
 template <class Out>
@@ -68,7 +69,7 @@ void emplace_wfx(Out& out, const Esr& esr, const GuestRegisters& regs) noexcept 
 // loop's register allocation as tight as a constant-index emplace would not (measured: 4
 // instructions per HVC round trip).
 template <class Out>
-void emplace_sysreg(Out& out, const Esr& esr, const GuestRegisters& regs) noexcept {
+std::size_t emplace_sysreg(Out& out, const Esr& esr, const GuestRegisters& regs) noexcept {
   const SysRegIss iss{esr.iss()};
   if (iss.is_read()) {
     SysRegRead read;
@@ -76,7 +77,7 @@ void emplace_sysreg(Out& out, const Esr& esr, const GuestRegisters& regs) noexce
     read.rt = static_cast<std::uint8_t>(iss.rt());
     read.instruction_length = length_of(esr);
     new (&out) Out(read);
-    return;
+    return Out::template index_for<SysRegRead>;
   }
   SysRegWrite write;
   write.encoding = iss.encoding();
@@ -84,6 +85,7 @@ void emplace_sysreg(Out& out, const Esr& esr, const GuestRegisters& regs) noexce
   write.instruction_length = length_of(esr);
   write.value = regs.read(iss.rt());
   new (&out) Out(write);
+  return Out::template index_for<SysRegWrite>;
 }
 
 template <class Out>
@@ -185,8 +187,10 @@ void emplace_data_abort_from_aarch64(Out& out, const Syndrome& syndrome,
   const FaultStatus fault = iss.dfsc();
   if (iss.isv() && !iss.s1ptw() && fault.is_translation_access_or_permission()) {
     const FaultAddress address = fault_address(fault, false, iss.fnv(), syndrome.hpfar, syndrome.far);
-    if (emulatable_mmio(iss, address))
-      return emplace_mmio_access(out, iss, address.ipa, address.va, esr.instruction_length(), regs);
+    if (emulatable_mmio(iss, address)) {
+      emplace_mmio_access(out, iss, address.ipa, address.va, esr.instruction_length(), regs);
+      return;
+    }
   }
   emplace_other_data_abort(out, syndrome, esr, regs);
 }
@@ -288,9 +292,14 @@ template <class Out, class ReadAddresses>
 // in this switch holds its constants in registers across the whole exit loop, so a data
 // abort case costs an HVC round trip 14 instructions and the WF* case 7 (a WFI pays 20 for
 // being out of line); a big switch in front of the MMIO path costs it 13.
+// Returns the index of the event built (out.index()): a constant on the inline paths, so a
+// caller that switches on it next (the vCPU's internal answers) needs no reload of the
+// index its field stores may have overwritten, as far as the compiler knows (they are
+// char-typed), and no second dispatch.
 template <class Out, class ReadAddresses>
-[[gnu::always_inline]] inline void decode_into(Out& out, std::uint64_t esr_value, const GuestRegisters& regs,
-                                               ReadAddresses&& read_addresses) noexcept {
+[[gnu::always_inline]] inline std::size_t decode_into(Out& out, std::uint64_t esr_value,
+                                                      const GuestRegisters& regs,
+                                                      ReadAddresses&& read_addresses) noexcept {
   const Esr esr{esr_value};
   // These three classes are taken from AArch64 state only (Arm ARM, ESR_EL2, field EC:
   // "... instruction execution in AArch64 state"; AArch32's HVC, SMC and MRC/MCR have
@@ -314,6 +323,7 @@ template <class Out, class ReadAddresses>
       break;
   }
   detail::emplace_out_of_line(out, esr_value, regs, read_addresses);
+  return out.index();
 }
 
 // decode_into() for a caller that has the whole Syndrome and wants the event as a value.

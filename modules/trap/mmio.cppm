@@ -84,10 +84,11 @@ constexpr std::uint64_t extend_loaded_value(std::uint64_t data, unsigned size, b
 // found the IPA of another abort itself (an UndecodedDataAbort whose syndrome is valid)
 // uses it too. Meaningful only when iss.isv().
 // Builds the access in `out` (MmioAccess, TrapEvent or any union that extends them), in
-// place: the exit path keeps one union and reuses it.
+// place: the exit path keeps one union and reuses it. Returns the index of the event built
+// (out.index()), known here without reading it back.
 template <class Out>
-void emplace_mmio_access(Out& out, DataAbortIss iss, std::uint64_t ipa, std::uint64_t far,
-                         unsigned instruction_length, const GuestRegisters& regs) noexcept {
+std::size_t emplace_mmio_access(Out& out, DataAbortIss iss, std::uint64_t ipa, std::uint64_t far,
+                                unsigned instruction_length, const GuestRegisters& regs) noexcept {
   const auto size = static_cast<std::uint8_t>(iss.access_size());
   const auto rt = static_cast<std::uint8_t>(iss.srt());
   const auto length = static_cast<std::uint8_t>(instruction_length);
@@ -102,7 +103,7 @@ void emplace_mmio_access(Out& out, DataAbortIss iss, std::uint64_t ipa, std::uin
     write.instruction_length = length;
     write.value = truncate_to_size(regs.read(rt), size);
     write.reply = Reply::None;
-    return;
+    return Out::template index_for<MmioWrite>;
   }
   MmioRead& read = out.template emplace_for_overwrite<MmioRead>();
   read.address = ipa;
@@ -115,6 +116,7 @@ void emplace_mmio_access(Out& out, DataAbortIss iss, std::uint64_t ipa, std::uin
   read.instruction_length = length;
   read.value = 0;
   read.reply = Reply::None;
+  return Out::template index_for<MmioRead>;
 }
 
 inline MmioAccess mmio_access(DataAbortIss iss, std::uint64_t ipa, std::uint64_t far,

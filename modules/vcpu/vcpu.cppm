@@ -552,8 +552,7 @@ class VCpu {
       // register but x29 and x30).
       VCpu& self = *opaque_this();
       ++self.exit_count_;
-      self.classify(code);
-      if (self.answered_internally()) continue;
+      if (self.answered_internally(self.classify(code))) continue;
       self.exit_pending_ = true;
       return self.current_;
     }
@@ -580,10 +579,12 @@ class VCpu {
     return run_until_exit();
   }
 
-  // The exits the vCPU answers itself. One test of the exit type on the hot path; the
-  // answers themselves stay out of line so the loop stays small.
-  [[gnu::always_inline]] bool answered_internally() noexcept {
-    switch (current_.index()) {
+  // The exits the vCPU answers itself. One test of the exit type on the hot path (`kind`,
+  // the index of the event classify() built: a constant the compiler folds this switch into
+  // on each of the decoder's inline paths); the answers themselves stay out of line so the
+  // loop stays small.
+  [[gnu::always_inline]] bool answered_internally(std::size_t kind) noexcept {
+    switch (kind) {
       case Exit::index_for<Hypercall>:
       case Exit::index_for<SecureMonitorCall>:
         return config_.calls != nullptr && answer_call_internally();
@@ -1260,14 +1261,14 @@ class VCpu {
   }
 
   // Decodes the exit into current_, in place: an Exit is a union of every event, too
-  // large to build elsewhere and copy on every exit.
-  [[gnu::always_inline]] void classify(std::uint64_t code) noexcept {
+  // large to build elsewhere and copy on every exit. Returns current_.index().
+  [[gnu::always_inline]] std::size_t classify(std::uint64_t code) noexcept {
     const auto vector = static_cast<ExitVector>(code);
     if (vector != ExitVector::Synchronous) [[unlikely]] {
       classify_asynchronous(vector);
-      return;
+      return current_.index();
     }
-    decode_syndrome();
+    return decode_syndrome();
   }
   [[gnu::noinline]] void classify_asynchronous(ExitVector vector) noexcept {
     if (vector == ExitVector::Irq || vector == ExitVector::Fiq) {
@@ -1276,11 +1277,11 @@ class VCpu {
     }
     decode_syndrome();
   }
-  [[gnu::always_inline]] void decode_syndrome() noexcept {
+  [[gnu::always_inline]] std::size_t decode_syndrome() noexcept {
     // Synchronous exceptions and SErrors (HCR_EL2.AMO) both leave a syndrome in ESR_EL2;
     // the decoder tells them apart, and AArch32 sources, by the exception class. The fault
     // address registers are read only for the exits that need them.
-    decode_into(current_, read_sysreg<SysReg::ESR_EL2>(), regs_, [](std::uint64_t esr) {
+    return decode_into(current_, read_sysreg<SysReg::ESR_EL2>(), regs_, [](std::uint64_t esr) {
       return Syndrome{esr, read_sysreg<SysReg::FAR_EL2>(), read_sysreg<SysReg::HPFAR_EL2>()};
     });
   }
