@@ -403,20 +403,20 @@ class VCpu {
   // its exception vector.
   void inject_undefined() noexcept {
     inject_undefined_here();
-    skip_default_ = exit_pending_;
+    exit_pending_ = false;
   }
   void inject_data_abort(std::uint64_t va, bool write) noexcept {
     inject([&](auto& regs, auto& el1) { arm::inject_data_abort(regs, el1, va, write); });
-    skip_default_ = exit_pending_;
+    exit_pending_ = false;
   }
   void inject_instruction_abort(std::uint64_t va) noexcept {
     inject([&](auto& regs, auto& el1) { arm::inject_instruction_abort(regs, el1, va); });
-    skip_default_ = exit_pending_;
+    exit_pending_ = false;
   }
   // The hypervisor dealt with the current exit itself (changed the guest's registers,
   // mapped memory, ...): the guest resumes as the registers now say, with no completion
   // and no default action.
-  void resume_as_is() noexcept { skip_default_ = exit_pending_; }
+  void resume_as_is() noexcept { exit_pending_ = false; }
 
   // Whether `intid` is pending or active in one of this vCPU's list registers.
   bool has_virtual_interrupt(std::uint32_t intid) const noexcept {
@@ -575,7 +575,7 @@ class VCpu {
   // next_exit() and run_with(): their callers' own loops stay small, and the registers the
   // guest clobbers are saved here, not around every call site.
   [[gnu::noinline]] Exit& finish_and_enter() noexcept {
-    if (exit_pending_) finish_exit();
+    finish_exit();
     return run_until_exit();
   }
 
@@ -1134,8 +1134,11 @@ class VCpu {
   // and a WFI/WFE, which has no reply and always completes.
   // The same completions as finish() in arm.trap:rules; every other case is
   // complete_exit()'s: no reply, a rejection, a retry or a default that injects.
+  // Nothing to do once the hypervisor replaced the completion (inject_*(), resume_as_is()
+  // clear exit_pending_), or before the first exit. The completions leave exit_pending_ set:
+  // nothing reads it before the guest's next exit sets it again (a store saved per exit).
   [[gnu::always_inline]] void finish_exit() noexcept {
-    if (!skip_default_) [[likely]] {
+    if (exit_pending_) [[likely]] {
       switch (current_.index()) {
         case Exit::index_for<Hypercall>:
           if (finish_answered(current_.as<Hypercall>())) return;
@@ -1154,19 +1157,17 @@ class VCpu {
           break;
         case Exit::index_for<Wfx>:  // no reply: the hypervisor's wait emulated it
           static_assert(kExitRule<Wfx>.no_reply == Default::Complete);
-          exit_pending_ = false;
           complete(regs_, current_.as<Wfx>());
           return;
         default:
           break;
       }
+      complete_exit();
     }
-    complete_exit();
   }
   template <class Event>
   [[gnu::always_inline]] bool finish_answered(const Event& event) noexcept {
     if (event.reply != Reply::Answered) return false;
-    exit_pending_ = false;
     complete(regs_, event);
     return true;
   }
@@ -1174,16 +1175,10 @@ class VCpu {
   [[gnu::always_inline]] bool finish_unrejected(const Event& event) noexcept {
     static_assert(kExitRule<Event>.no_reply == Default::Complete, "a reply-less store or MSR completes");
     if (event.reply > Reply::Answered) return false;  // None or Answered (one compare)
-    exit_pending_ = false;
     complete(regs_, event);
     return true;
   }
   [[gnu::noinline]] void complete_exit() noexcept {
-    exit_pending_ = false;
-    if (skip_default_) {
-      skip_default_ = false;
-      return;
-    }
     current_.visit(
         [this](auto& event) { finish(regs_, event, [this](auto&& injection) { inject(injection); }); });
   }
@@ -1330,8 +1325,9 @@ class VCpu {
   std::uint64_t set_way_operations_ = 0;
   std::uint64_t guest_memory_flushes_ = 0;
   Exit current_ = Unhandled{};
+  // An exit was yielded and its completion (or default) is still to run: set by
+  // run_until_exit(), cleared by the hypervisor's inject_*() and resume_as_is().
   bool exit_pending_ = false;
-  bool skip_default_ = false;
 #if defined(__aarch64__)
   smccc::SmcConduit firmware_;  // allow-listed SMCs go to the real firmware
 #else
