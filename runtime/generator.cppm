@@ -1,6 +1,6 @@
 // Generator<T>: a lazily started coroutine that yields references to T, consumed with a
-// range-for loop. VCpu::run() returns Generator<Exit>: each iteration runs the guest until
-// its next exit, and the consumer completes the yielded event in place before advancing.
+// range-for loop. (A coroutine that yields one slot over and over, as VCpu::run() does, is
+// an EventStream<T>: see event_stream.cppm.)
 module;
 #include <arm/runtime/std_support.h>
 export module arm.runtime:generator;

@@ -9,6 +9,7 @@ module;
 export module arm.runtime;
 export import :frame_arena;
 export import :generator;
+export import :event_stream;
 export import :task;
 export import :one_of;
 export import :scheduler;

@@ -343,13 +343,20 @@ class VCpu {
   // The frame lives in this VCpu's own storage: if it does not fit, run() yields nothing.
   // The exit path is inlined into the coroutine's body (run_until_exit()), so that the one
   // function the host's loop resumes is the one that enters the guest: its prologue saves
-  // the host's registers once per exit, and no call in between saves them again.
-  Generator<Exit> run() {
+  // the host's registers once per exit, and no call in between saves them again. The first
+  // co_yield is the stream's lazy start (EventStream's contract); every resumption then
+  // completes the exit the hypervisor saw, as next_exit() does, so a new run() also
+  // completes one a previous run() left pending.
+  EventStream<Exit> run() {
     for (;;) {
-      co_yield resumed_this()->run_until_exit();
-      resumed_this()->finish_exit();
+      co_yield current_;
+      VCpu* self = resumed_this();
+      self->finish_exit();
+      self->run_until_exit();
     }
   }
+  // The slot run()'s stream yields: the current exit.
+  Exit& event_slot() noexcept { return current_; }
 
   // The same, for a hypervisor's own coroutines: `Exit& exit = co_await vcpu.next_exit();`.
   // Completes the previous exit (if any), runs the guest, returns the next exit.

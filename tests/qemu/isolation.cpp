@@ -17,7 +17,7 @@ namespace {
 constexpr uint16_t kYield = 1;
 
 // Runs a vCPU until its next hvc and checks what it was.
-int expect_hypercall(arm::Generator<arm::Exit>::Iterator& it, uint16_t immediate, uint64_t* x0 = nullptr) {
+int expect_hypercall(arm::EventStream<arm::Exit>::Iterator& it, uint16_t immediate, uint64_t* x0 = nullptr) {
   arm::Exit& exit = *it;
   auto* call = exit.get_if<arm::Hypercall>();
   SCENARIO_CHECK(call != nullptr);

@@ -19,7 +19,7 @@ constexpr uint16_t kDebugException = 2;
 constexpr uint64_t kEcBreakpointCurrentEl = 0x31;
 
 // The immediate and x0 of the vCPU's next exit, which must be an HVC.
-int next_hypercall(arm::Generator<arm::Exit>::Iterator& it, uint16_t& immediate, uint64_t& x0) {
+int next_hypercall(arm::EventStream<arm::Exit>::Iterator& it, uint16_t& immediate, uint64_t& x0) {
   auto* call = (*it).get_if<arm::Hypercall>();
   SCENARIO_CHECK(call != nullptr);
   immediate = call->immediate;

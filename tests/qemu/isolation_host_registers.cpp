@@ -91,8 +91,8 @@ void plant_fpsimd_markers() {
 
 // The vCPU's exits, advanced one at a time from inside call_with_host_markers.
 struct Exits {
-  arm::Generator<arm::Exit> run;
-  arm::Generator<arm::Exit>::Iterator at{{}};
+  arm::EventStream<arm::Exit> run;
+  arm::EventStream<arm::Exit>::Iterator at{{}};
   bool started = false;
 };
 void run_to_next_exit(void* context) {

@@ -24,7 +24,7 @@ unsigned overflow_interrupts[2] = {};
 
 // Serves a loaded vCPU from its current exit to its next hypercall, which must be
 // `immediate`, passing it the PMU overflow interrupts that arrive on the way; then puts it.
-int serve(arm::VCpu& vcpu, unsigned index, arm::PhysicalGic& gic, arm::Generator<arm::Exit>::Iterator& it,
+int serve(arm::VCpu& vcpu, unsigned index, arm::PhysicalGic& gic, arm::EventStream<arm::Exit>::Iterator& it,
           uint16_t immediate) {
   for (;;) {
     arm::Exit& exit = *it;

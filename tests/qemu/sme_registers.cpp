@@ -21,7 +21,7 @@ uint64_t own_tpidr2(uint64_t seed) { return (seed << 8) + 0x22; }
 uint64_t own_smpri(uint64_t seed, bool priorities) { return priorities ? seed & kSmpriPriority : 0; }
 
 // Runs a vCPU to its next hvc, which must be `immediate` with x1, x2 as given.
-int expect(arm::Generator<arm::Exit>::Iterator& it, uint16_t immediate, uint64_t x1, uint64_t x2) {
+int expect(arm::EventStream<arm::Exit>::Iterator& it, uint16_t immediate, uint64_t x1, uint64_t x2) {
   auto* call = it->get_if<arm::Hypercall>();
   SCENARIO_CHECK(call != nullptr);
   if (call->immediate != immediate || call->x[1] != x1 || call->x[2] != x2) {

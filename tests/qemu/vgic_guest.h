@@ -8,9 +8,9 @@
 #include "guest.h"
 
 #define GICD_BASE 0x08000000
-#define GICR_BASE 0x080a0000   /* vCPU n's RD_base: GICR_BASE + n * GICR_STRIDE */
+#define GICR_BASE 0x080a0000 /* vCPU n's RD_base: GICR_BASE + n * GICR_STRIDE */
 #define GICR_STRIDE 0x20000
-#define GICR_SGI 0x10000       /* SGI_base, from RD_base */
+#define GICR_SGI 0x10000 /* SGI_base, from RD_base */
 
 #define GICD_CTLR 0x0000
 #define GICD_TYPER 0x0004

@@ -112,12 +112,12 @@ inline bool wait_for(const bool& flag, unsigned seconds) {
 
 // The first entry of a loaded vCPU into its guest, list registers filled first; resume()
 // enters it again after run_until() returned at a hypercall.
-inline arm::Generator<arm::Exit>::Iterator first_exit(arm::Generator<arm::Exit>& run, VgicHost& host,
-                                                      unsigned index) {
+inline arm::EventStream<arm::Exit>::Iterator first_exit(arm::EventStream<arm::Exit>& run, VgicHost& host,
+                                                        unsigned index) {
   host.sync(index);
   return run.begin();
 }
-inline void resume(arm::Generator<arm::Exit>::Iterator& it, VgicHost& host, unsigned index) {
+inline void resume(arm::EventStream<arm::Exit>::Iterator& it, VgicHost& host, unsigned index) {
   host.sync(index);
   ++it;
 }
@@ -128,7 +128,7 @@ inline void resume(arm::Generator<arm::Exit>::Iterator& it, VgicHost& host, unsi
 // answered here; other hypercalls go to `hypercall` (false: not expected); any other exit the vGIC does not
 // answer fails the scenario (-1).
 template <class Hypercall>
-int64_t run_until(arm::Generator<arm::Exit>::Iterator& it, VgicHost& host, unsigned index, uint16_t until,
+int64_t run_until(arm::EventStream<arm::Exit>::Iterator& it, VgicHost& host, unsigned index, uint16_t until,
                   Hypercall&& hypercall) {
   for (;; resume(it, host, index)) {
     arm::Exit& exit = *it;
@@ -157,7 +157,7 @@ int64_t run_until(arm::Generator<arm::Exit>::Iterator& it, VgicHost& host, unsig
     }
   }
 }
-inline int64_t run_until(arm::Generator<arm::Exit>::Iterator& it, VgicHost& host, unsigned index,
+inline int64_t run_until(arm::EventStream<arm::Exit>::Iterator& it, VgicHost& host, unsigned index,
                          uint16_t until) {
   return run_until(it, host, index, until, [](arm::Hypercall&) { return false; });
 }

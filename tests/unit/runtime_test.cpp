@@ -52,7 +52,57 @@ arm::Generator<Event> ask(arm::FrameArena&, int questions, int& answers_sum) {
   }
 }
 
+// An owner of an event slot, as a VCpu is: its member coroutine overwrites the slot
+// between yields and reads back what the consumer answered.
+struct Asker {
+  arm::FrameStorage<512> arena;
+  Event slot;
+  int answers_sum = 0;
+  int questions = 0;
+  int body_started = 0;
+  Event& event_slot() noexcept { return slot; }
+  arm::FrameArena& frame_arena() noexcept { return arena; }
+  arm::EventStream<Event> ask() {
+    co_yield slot;  // the stream's lazy start
+    ++body_started;
+    for (int i = 0; i < questions; ++i) {
+      slot = Event{i, -1};
+      co_yield slot;
+      answers_sum += slot.answer;
+    }
+  }
+};
+
 }  // namespace
+
+TEST_CASE("an event stream yields its owner's slot, answered in place, and then ends") {
+  Asker asker;
+  asker.questions = 4;
+  int seen = 0;
+  for (Event& event : asker.ask()) {
+    CHECK(&event == &asker.slot);
+    CHECK(event.value == seen++);
+    event.answer = event.value * 10;
+  }
+  CHECK(seen == 4);
+  CHECK(asker.answers_sum == 0 + 10 + 20 + 30);
+  CHECK(asker.arena.live_frames() == 0);
+}
+
+TEST_CASE("an event stream is lazy: its body starts at the first iteration") {
+  Asker asker;
+  asker.questions = 1;
+  {
+    auto stream = asker.ask();
+    CHECK(stream.valid());
+    CHECK(asker.arena.live_frames() == 1);
+    CHECK(asker.body_started == 0);
+    auto it = stream.begin();
+    CHECK(asker.body_started == 1);
+    CHECK(!(it == stream.end()));
+  }
+  CHECK(asker.arena.live_frames() == 0);
+}
 
 TEST_CASE("a generator yields its values in order and then ends") {
   arm::FrameStorage<512> arena;

@@ -47,7 +47,7 @@ extern "C" char __stack_top[];
 namespace {
 
 using guest_fuzz::Rng;
-using Exits = arm::Generator<arm::Exit>;
+using Exits = arm::EventStream<arm::Exit>;
 
 // QEMU virt's GICv3 (hw/arm/virt.c).
 constexpr uintptr_t kGicDistributor = 0x0800'0000;
