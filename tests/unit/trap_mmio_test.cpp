@@ -364,4 +364,13 @@ TEST_CASE("extend_loaded_value follows SAS, SSE and SF") {
   CHECK(arm::extend_loaded_value(0x8000'0000'0000'0000ull, 8, true, true) == 0x8000'0000'0000'0000ull);
   CHECK(arm::extend_loaded_value(0x1234'5678'9abc'def0ull, 8, false, false) == 0x9abc'def0ull);
   CHECK(arm::truncate_to_size(0x1234'5678'9abc'def0ull, 2) == 0xdef0);
+  // A zero-extending load keeps only its access's bytes, whatever the hypervisor's value
+  // holds above them, into a W or an X register.
+  for (const bool sixty_four : {false, true}) {
+    CHECK(arm::extend_loaded_value(0xdead'beef'8765'4321ull, 1, false, sixty_four) == 0x21);
+    CHECK(arm::extend_loaded_value(0xdead'beef'8765'4321ull, 2, false, sixty_four) == 0x4321);
+    CHECK(arm::extend_loaded_value(0xdead'beef'8765'4321ull, 4, false, sixty_four) == 0x8765'4321ull);
+  }
+  CHECK(arm::extend_loaded_value(0xdead'beef'8765'4321ull, 8, false, true) == 0xdead'beef'8765'4321ull);
+  CHECK(arm::extend_loaded_value(0x8765'4321ull, 4, true, true) == 0xffff'ffff'8765'4321ull);
 }
