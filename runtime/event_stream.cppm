@@ -17,6 +17,7 @@ module;
 #include <arm/runtime/std_support.h>
 export module arm.runtime:event_stream;
 import :frame_arena;
+import :generator;
 
 export namespace arm {
 
@@ -24,80 +25,35 @@ template <class Owner, class T>
 concept HasEventSlot = requires(Owner& owner) { requires std::is_same_v<decltype(owner.event_slot()), T&>; };
 
 template <class T>
-class [[nodiscard]] EventStream {
+struct EventStreamPromise;
+
+template <class T>
+class EventStream : public YieldedRange<T, EventStreamPromise<T>> {
  public:
-  struct promise_type : ArenaAllocatedFrame {
-    T* slot;
+  using promise_type = EventStreamPromise<T>;
+  using YieldedRange<T, EventStreamPromise<T>>::YieldedRange;
+};
 
-    template <class Owner, class... Args>
-      requires HasEventSlot<Owner, T>
-    explicit promise_type(Owner& owner, Args&...) noexcept : slot(std::addressof(owner.event_slot())) {}
+template <class T>
+struct EventStreamPromise : YieldingPromise {
+  T* current;  // the owner's slot, for the whole life of the frame
 
-    EventStream get_return_object() noexcept { return EventStream{Handle::from_promise(*this)}; }
-    // The frame did not fit its arena: the caller receives an invalid EventStream.
-    static EventStream get_return_object_on_allocation_failure() noexcept { return EventStream{}; }
-    // Runs to the first `co_yield`, which does nothing yet but suspend (the contract above).
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_always final_suspend() noexcept { return {}; }
-    std::suspend_always yield_value(T& value) noexcept {
-      __builtin_assume(std::addressof(value) == slot);
-      return {};
-    }
-    void return_void() noexcept {}
-    // The library builds without exceptions; nothing can reach this.
-    [[noreturn]] void unhandled_exception() noexcept { __builtin_trap(); }
-    // A stream produces events; it does not wait for anything.
-    template <class U>
-    void await_transform(U&&) = delete;
-  };
-  using Handle = std::coroutine_handle<promise_type>;
+  template <class Owner, class... Args>
+    requires HasEventSlot<Owner, T>
+  explicit EventStreamPromise(Owner& owner, Args&...) noexcept
+      : current(std::addressof(owner.event_slot())) {}
 
-  struct Sentinel {};
-  class Iterator {
-   public:
-    explicit Iterator(Handle handle) noexcept : handle_(handle) {}
-    T& operator*() const noexcept { return *handle_.promise().slot; }
-    T* operator->() const noexcept { return handle_.promise().slot; }
-    Iterator& operator++() noexcept {
-      handle_.resume();
-      return *this;
-    }
-    bool operator==(Sentinel) const noexcept { return !handle_ || handle_.done(); }
-
-   private:
-    Handle handle_;
-  };
-
-  EventStream() noexcept = default;
-  EventStream(EventStream&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
-  EventStream& operator=(EventStream&& other) noexcept {
-    if (this != &other) {
-      reset();
-      handle_ = std::exchange(other.handle_, {});
-    }
-    return *this;
+  EventStream<T> get_return_object() noexcept {
+    return EventStream<T>{std::coroutine_handle<EventStreamPromise>::from_promise(*this)};
   }
-  EventStream(const EventStream&) = delete;
-  EventStream& operator=(const EventStream&) = delete;
-  ~EventStream() { reset(); }
-
-  // False when the frame could not be allocated; such a stream yields nothing.
-  bool valid() const noexcept { return static_cast<bool>(handle_); }
-
-  // Resumes the coroutine from its first (starting) suspension to its first event.
-  Iterator begin() noexcept {
-    if (handle_) handle_.resume();
-    return Iterator{handle_};
+  // The frame did not fit its arena: the caller receives an invalid EventStream.
+  static EventStream<T> get_return_object_on_allocation_failure() noexcept { return EventStream<T>{}; }
+  // Runs to the first `co_yield`, which does nothing yet but suspend (the contract above).
+  std::suspend_never initial_suspend() noexcept { return {}; }
+  std::suspend_always yield_value(T& value) noexcept {
+    __builtin_assume(std::addressof(value) == current);
+    return {};
   }
-  Sentinel end() const noexcept { return {}; }
-
- private:
-  explicit EventStream(Handle handle) noexcept : handle_(handle) {}
-  void reset() noexcept {
-    if (handle_) handle_.destroy();
-    handle_ = {};
-  }
-  Handle handle_;
 };
 
 }  // namespace arm

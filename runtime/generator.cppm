@@ -1,6 +1,7 @@
 // Generator<T>: a lazily started coroutine that yields references to T, consumed with a
 // range-for loop. (A coroutine that yields one slot over and over, as VCpu::run() does, is
-// an EventStream<T>: see event_stream.cppm.)
+// an EventStream<T>: see event_stream.cppm.) Both are a YieldedRange: the owner of the
+// frame, iterated by resuming it, whose promise points at what it yielded last.
 module;
 #include <arm/runtime/std_support.h>
 export module arm.runtime:generator;
@@ -8,33 +9,12 @@ import :frame_arena;
 
 export namespace arm {
 
-template <class T>
-class [[nodiscard]] Generator {
+// What a range-for loop over a yielding coroutine needs, shared by Generator<T> and
+// EventStream<T>: `Promise` has `T* current`, the value the coroutine yielded last.
+template <class T, class Promise>
+class [[nodiscard]] YieldedRange {
  public:
-  struct promise_type : ArenaAllocatedFrame {
-    T* current = nullptr;
-
-    Generator get_return_object() noexcept { return Generator{Handle::from_promise(*this)}; }
-    // The frame did not fit its arena: the caller receives an invalid Generator.
-    static Generator get_return_object_on_allocation_failure() noexcept { return Generator{}; }
-    std::suspend_always initial_suspend() noexcept { return {}; }
-    std::suspend_always final_suspend() noexcept { return {}; }
-    std::suspend_always yield_value(T& value) noexcept {
-      current = std::addressof(value);
-      return {};
-    }
-    std::suspend_always yield_value(T&& value) noexcept {
-      current = std::addressof(value);
-      return {};
-    }
-    void return_void() noexcept {}
-    // The library builds without exceptions; nothing can reach this.
-    [[noreturn]] void unhandled_exception() noexcept { __builtin_trap(); }
-    // A generator produces values; it does not wait for anything.
-    template <class U>
-    void await_transform(U&&) = delete;
-  };
-  using Handle = std::coroutine_handle<promise_type>;
+  using Handle = std::coroutine_handle<Promise>;
 
   struct Sentinel {};
   class Iterator {
@@ -52,22 +32,24 @@ class [[nodiscard]] Generator {
     Handle handle_;
   };
 
-  Generator() noexcept = default;
-  Generator(Generator&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
-  Generator& operator=(Generator&& other) noexcept {
+  YieldedRange() noexcept = default;
+  explicit YieldedRange(Handle handle) noexcept : handle_(handle) {}
+  YieldedRange(YieldedRange&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  YieldedRange& operator=(YieldedRange&& other) noexcept {
     if (this != &other) {
       reset();
       handle_ = std::exchange(other.handle_, {});
     }
     return *this;
   }
-  Generator(const Generator&) = delete;
-  Generator& operator=(const Generator&) = delete;
-  ~Generator() { reset(); }
+  YieldedRange(const YieldedRange&) = delete;
+  YieldedRange& operator=(const YieldedRange&) = delete;
+  ~YieldedRange() { reset(); }
 
-  // False when the frame could not be allocated; such a generator yields nothing.
+  // False when the frame could not be allocated; such a range yields nothing.
   bool valid() const noexcept { return static_cast<bool>(handle_); }
 
+  // Resumes the coroutine from its first suspension to its first value.
   Iterator begin() noexcept {
     if (handle_) handle_.resume();
     return Iterator{handle_};
@@ -75,12 +57,53 @@ class [[nodiscard]] Generator {
   Sentinel end() const noexcept { return {}; }
 
  private:
-  explicit Generator(Handle handle) noexcept : handle_(handle) {}
   void reset() noexcept {
     if (handle_) handle_.destroy();
     handle_ = {};
   }
   Handle handle_;
+};
+
+// The promise parts every yielding coroutine of the runtime shares: its frame in a
+// caller-owned arena, no exceptions, nothing awaited.
+struct YieldingPromise : ArenaAllocatedFrame {
+  std::suspend_always final_suspend() noexcept { return {}; }
+  void return_void() noexcept {}
+  // The library builds without exceptions; nothing can reach this.
+  [[noreturn]] void unhandled_exception() noexcept { __builtin_trap(); }
+  // A yielding coroutine produces values; it does not wait for anything.
+  template <class U>
+  void await_transform(U&&) = delete;
+};
+
+template <class T>
+struct GeneratorPromise;
+
+template <class T>
+class Generator : public YieldedRange<T, GeneratorPromise<T>> {
+ public:
+  using promise_type = GeneratorPromise<T>;
+  using YieldedRange<T, GeneratorPromise<T>>::YieldedRange;
+};
+
+template <class T>
+struct GeneratorPromise : YieldingPromise {
+  T* current = nullptr;
+
+  Generator<T> get_return_object() noexcept {
+    return Generator<T>{std::coroutine_handle<GeneratorPromise>::from_promise(*this)};
+  }
+  // The frame did not fit its arena: the caller receives an invalid Generator.
+  static Generator<T> get_return_object_on_allocation_failure() noexcept { return Generator<T>{}; }
+  std::suspend_always initial_suspend() noexcept { return {}; }
+  std::suspend_always yield_value(T& value) noexcept {
+    current = std::addressof(value);
+    return {};
+  }
+  std::suspend_always yield_value(T&& value) noexcept {
+    current = std::addressof(value);
+    return {};
+  }
 };
 
 }  // namespace arm
