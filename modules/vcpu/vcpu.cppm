@@ -552,16 +552,18 @@ class VCpu {
   // Runs the guest until an exit the hypervisor must see. Calls arm.smc answers alone
   // re-enter the guest at once (the inner loop: no event, no coroutine switch).
   [[gnu::always_inline]] Exit& run_until_exit() noexcept {
+    VCpu* self = this;
     for (;;) {
-      const std::uint64_t code = enter_guest(&regs_);
+      const std::uint64_t code = enter_guest(&self->regs_);
       // Every address below is computed from this copy, after the world switch: none is
       // hoisted out of the loop and kept on the stack across it (enter_guest() leaves no
-      // register but x29 and x30).
-      VCpu& self = *opaque_this();
-      ++self.exit_count_;
-      if (self.answered_internally(self.classify(code))) continue;
-      self.exit_pending_ = true;
-      return self.current_;
+      // register but x29 and x30). The loop goes on with the copy, so one value is live
+      // across the switch (one spill, not two).
+      self = self->opaque_this();
+      ++self->exit_count_;
+      if (self->answered_internally(self->classify(code))) continue;
+      self->exit_pending_ = true;
+      return self->current_;
     }
   }
   // `this` inside run(), as a value of the current resumption. The coroutine frame lives in
