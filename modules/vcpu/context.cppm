@@ -292,12 +292,10 @@ constexpr bool read_debug_channel_register(SysRegEncoding encoding, const DebugS
     value = state.claim_tags;
   } else if (encoding == SysReg::MDCCSR_EL0) {
     value = state.channel.tx_full ? mdccsr::kTxFull : 0;
-  } else if (encoding == SysReg::DBGDTRRX_EL0) {
-    value = state.channel.dtrrx;
+  } else if (encoding == SysReg::DBGDTRRX_EL0 || encoding == SysReg::OSDTRRX_EL1) {
+    value = state.channel.dtrrx;  // the same DTRRX: OSDTRRX_EL1 is its save/restore view
   } else if (encoding == SysReg::DBGDTR_EL0) {
     value = (std::uint64_t{state.channel.dtrtx} << 32) | state.channel.dtrrx;
-  } else if (encoding == SysReg::OSDTRRX_EL1) {
-    value = state.channel.dtrrx;
   } else if (encoding == SysReg::OSDTRTX_EL1) {
     value = state.channel.dtrtx;
   } else if (encoding == SysReg::OSECCR_EL1) {
