@@ -2,7 +2,8 @@
 // guest resumes. Pure functions over GuestRegisters; arm.vcpu:rules says when each runs.
 //
 // The PC moves past a trapped instruction only when the instruction was emulated (by the
-// length the IL bit gave: 4, or 2 for a 16-bit T32 instruction). When it was not (an
+// event's instruction_length: 4 for every event the decoder builds, all of them from
+// AArch64 state; see kA64InstructionLength in arm.trap:decode). When it was not (an
 // unanswered read, a rejected write, an unresolved fault) no completion runs and the PC
 // stays on it: the vCPU injects an exception whose ELR_EL1 is that instruction, or the
 // guest re-executes it.
