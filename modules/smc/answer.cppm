@@ -21,9 +21,6 @@ import :dispatch;
 
 export namespace arm::smccc {
 
-template <class Call>
-concept TrapCall = std::is_same_v<Call, Hypercall> || std::is_same_v<Call, SecureMonitorCall>;
-
 template <TrapCall Call>
 constexpr GuestCall guest_call(const Call& call) noexcept {
   GuestCall guest{conduit_of(call), call.immediate, {}};

@@ -17,6 +17,7 @@ module;
 #include <arm/runtime/std_support.h>
 export module arm.smc:dispatch;
 import arm.runtime;
+import arm.trap;
 import :smccc;
 import :arch;
 import :psci;
@@ -49,19 +50,57 @@ struct NotHandled {};
 using CallOutcome =
     OneOf<Answer, Forward, NotHandled, PsciCpuOn, PsciCpuOff, PsciCpuSuspend, PsciSystemOff, PsciSystemReset>;
 
-inline CallOutcome dispatch(const GuestCall& call, const GuestCallPolicy& policy) noexcept {
+// A call the decoder built (arm.trap's Hypercall or SecureMonitorCall), which carries x0..x6.
+template <class Call>
+concept TrapCall = std::is_same_v<Call, Hypercall> || std::is_same_v<Call, SecureMonitorCall>;
+
+namespace detail {
+// What dispatch() reads of a call, from a GuestCall or in place from a call event.
+inline Conduit conduit_of(const GuestCall& call) noexcept { return call.conduit; }
+inline std::uint64_t function_id_register(const GuestCall& call) noexcept { return call.registers.x[0]; }
+inline const CallRegisters& registers_of(const GuestCall& call) noexcept { return call.registers; }
+template <TrapCall Call>
+Conduit conduit_of(const Call& call) noexcept {
+  return arm::conduit_of(call);
+}
+template <TrapCall Call>
+std::uint64_t function_id_register(const Call& call) noexcept {
+  return call.x[0];
+}
+// x0..x6 of the event and zero above, built only on the paths that read arguments.
+template <TrapCall Call>
+CallRegisters registers_of(const Call& call) noexcept {
+  CallRegisters registers;
+  for (unsigned n = 0; n < kCallArguments; ++n) registers.x[n] = call.x[n];
+  return registers;
+}
+
+template <class Call>
+CallOutcome dispatch(const Call& call, const GuestCallPolicy& policy) noexcept {
   if (call.immediate != 0) return NotHandled{};
-  const FunctionId id{call.registers.x[0]};
+  const FunctionId id{function_id_register(call)};
   if (contains(policy.hypervisor_calls, id)) return NotHandled{};
   if (id.is_fast() && !id.reserved_bits_clear()) return answer_with(kNotSupported);
-  if (is_arch_call(id)) return arch_call(id, call.registers, policy.cpus);
+  if (is_arch_call(id)) return arch_call(id, registers_of(call), policy.cpus);
   if (policy.psci.emulate && psci::is_psci_call(id))
-    return psci::call(id, call.registers, policy.psci).visit([&](auto& outcome) -> CallOutcome {
-      if constexpr (requires { outcome.conduit; }) outcome.conduit = call.conduit;  // a PSCI event
+    return psci::call(id, registers_of(call), policy.psci).visit([&](auto& outcome) -> CallOutcome {
+      if constexpr (requires { outcome.conduit; }) outcome.conduit = conduit_of(call);  // a PSCI event
       return outcome;
     });
-  if (call.conduit == Conduit::Smc && policy.firmware.allows(id)) return Forward{};
+  if (conduit_of(call) == Conduit::Smc && policy.firmware.allows(id)) return Forward{};
   return answer_with(kNotSupported);
+}
+}  // namespace detail
+
+inline CallOutcome dispatch(const GuestCall& call, const GuestCallPolicy& policy) noexcept {
+  return detail::dispatch(call, policy);
+}
+// The same decision for a call event, read in place: the same as dispatch(guest_call(call)),
+// without building the GuestCall's eighteen registers for a call that reads at most x0..x3
+// (the vCPU's calls answered inside run()).
+template <TrapCall Call>
+[[gnu::noinline]] CallOutcome dispatch(const Call& call, const GuestCallPolicy& policy) noexcept {
+  return detail::dispatch(call, policy);
 }
 
 }  // namespace arm::smccc

@@ -1113,11 +1113,11 @@ class VCpu {
   }
   template <class Call>
   bool dispatch_call(Call& call) noexcept {
-    smccc::CallOutcome outcome = smccc::dispatch(smccc::guest_call(call), *config_.calls);
+    smccc::CallOutcome outcome = smccc::dispatch(call, *config_.calls);
     if (outcome.is<smccc::NotHandled>()) return false;
+    // An answer goes straight to x0-x3: nobody sees this event, so it records no reply.
     if (auto* answer = outcome.get_if<smccc::Answer>()) {
-      call.complete(answer->x[0], answer->x[1], answer->x[2], answer->x[3]);
-      complete(regs_, call);
+      complete_call(regs_, answer->x, conduit_of(call));
       return true;
     }
     if (outcome.is<smccc::Forward>()) {

@@ -233,3 +233,55 @@ TEST_CASE("SMC32 arguments lose their upper halves, SMC64 arguments keep them") 
   const CallRegisters wide = arguments_for(FunctionId{0xc400'0003}, registers);
   CHECK(wide.x[1] == registers.x[1]);
 }
+
+// The vCPU dispatches its call events in place (dispatch(const Call&)); a hypervisor may build
+// a GuestCall first. Both must decide every call the same way, through either conduit.
+template <class Call>
+void check_event_dispatch_agrees(const Call& call, const GuestCallPolicy& policy) {
+  auto in_place = dispatch(call, policy);
+  auto through_guest_call = dispatch(guest_call(call), policy);
+  REQUIRE(in_place.index() == through_guest_call.index());
+  if (auto* answer = in_place.template get_if<Answer>()) {
+    const auto* other = through_guest_call.template get_if<Answer>();
+    for (unsigned n = 0; n < 4; ++n) CHECK(answer->x[n] == other->x[n]);
+  }
+  if (auto* on = in_place.template get_if<arm::PsciCpuOn>()) {
+    const auto* other = through_guest_call.template get_if<arm::PsciCpuOn>();
+    CHECK(on->target_mpidr == other->target_mpidr);
+    CHECK(on->target == other->target);
+    CHECK(on->entry == other->entry);
+    CHECK(on->context_id == other->context_id);
+    CHECK(on->conduit == other->conduit);
+  }
+}
+
+TEST_CASE("a call event dispatched in place is decided as its guest_call() is") {
+  arm::psci::AffinityEntry vcpus[] = {{0, arm::psci::AffinityState::On}, {1, arm::psci::AffinityState::Off}};
+  GuestCallPolicy policy;
+  policy.psci.vcpus = vcpus;
+  policy.hypervisor_calls = {kSipRange, 1};
+  const std::uint64_t ids[] = {arm::smccc::kSmcccVersion,
+                               arm::smccc::kSmcccArchFeatures,
+                               arm::psci::kPsciVersion,
+                               arm::psci::kCpuOn64,
+                               arm::psci::kCpuOn,
+                               arm::psci::kCpuOff,
+                               arm::psci::kSystemOff,
+                               kSipCall,
+                               kVendorHypCall,
+                               0x8021'0000,             // reserved bits set
+                               0xffff'ffff'8400'0000};  // upper half set
+  for (const std::uint64_t id : ids) {
+    for (const std::uint16_t immediate : {std::uint16_t{0}, std::uint16_t{5}}) {
+      CAPTURE(id);
+      CAPTURE(immediate);
+      arm::Hypercall hvc_call;
+      arm::SecureMonitorCall smc_call;
+      const std::uint64_t args[arm::kCallArguments] = {id, 0xffff'ffff'0000'0001, 0x4008'0000, 7, 8, 9, 10};
+      for (unsigned n = 0; n < arm::kCallArguments; ++n) hvc_call.x[n] = smc_call.x[n] = args[n];
+      hvc_call.immediate = smc_call.immediate = immediate;
+      check_event_dispatch_agrees(hvc_call, policy);
+      check_event_dispatch_agrees(smc_call, policy);
+    }
+  }
+}
