@@ -23,9 +23,7 @@ export namespace arm::smccc {
 
 template <TrapCall Call>
 constexpr GuestCall guest_call(const Call& call) noexcept {
-  GuestCall guest{conduit_of(call), call.immediate, {}};
-  for (unsigned n = 0; n < kCallArguments; ++n) guest.registers.x[n] = call.x[n];
-  return guest;
+  return GuestCall{conduit_of(call), call.immediate, detail::registers_of(call)};
 }
 
 // The whole x0..x17, for a caller that holds the guest's registers rather than an event.
@@ -50,7 +48,7 @@ bool answer(Call& call, CallOutcome& outcome, Firmware& firmware) noexcept {
       call.complete(decision.x[0], decision.x[1], decision.x[2], decision.x[3]);
       return true;
     } else if constexpr (std::is_same_v<Decision, Forward>) {
-      const CallRegisters results = call_firmware(firmware, guest_call(call).registers);
+      const CallRegisters results = call_firmware(firmware, detail::registers_of(call));
       call.complete(results.x[0], results.x[1], results.x[2], results.x[3]);
       return true;
     } else {

@@ -69,7 +69,7 @@ std::uint64_t function_id_register(const Call& call) noexcept {
 }
 // x0..x6 of the event and zero above, built only on the paths that read arguments.
 template <TrapCall Call>
-CallRegisters registers_of(const Call& call) noexcept {
+constexpr CallRegisters registers_of(const Call& call) noexcept {
   CallRegisters registers;
   for (unsigned n = 0; n < kCallArguments; ++n) registers.x[n] = call.x[n];
   return registers;
@@ -97,7 +97,9 @@ inline CallOutcome dispatch(const GuestCall& call, const GuestCallPolicy& policy
 }
 // The same decision for a call event, read in place: the same as dispatch(guest_call(call)),
 // without building the GuestCall's eighteen registers for a call that reads at most x0..x3
-// (the vCPU's calls answered inside run()).
+// (the vCPU's calls answered inside run()). Out of line: inlined into the vCPU, its
+// Answer was stored to the registers byte by byte (measured, SMCCC_VERSION inside run():
+// 147 instructions out of line, 149 inline).
 template <TrapCall Call>
 [[gnu::noinline]] CallOutcome dispatch(const Call& call, const GuestCallPolicy& policy) noexcept {
   return detail::dispatch(call, policy);
