@@ -41,7 +41,7 @@ struct UndecodedDataAbort {
   bool write = false;           // WnR (a cache maintenance instruction reports 1)
   bool cache_maintenance = false;
   bool vncr = false;
-  std::uint8_t instruction_length = 4;
+  static constexpr std::uint8_t instruction_length = kA64InstructionLength;
   Reply reply = Reply::None;
 
   void complete() noexcept { reply = Reply::Answered; }

@@ -3,7 +3,7 @@
 //
 // The PC moves past a trapped instruction only when the instruction was emulated (by the
 // event's instruction_length: 4 for every event the decoder builds, all of them from
-// AArch64 state; see kA64InstructionLength in arm.trap:decode). When it was not (an
+// AArch64 state; see kA64InstructionLength in arm.trap:events). When it was not (an
 // unanswered read, a rejected write, an unresolved fault) no completion runs and the PC
 // stays on it: the vCPU injects an exception whose ELR_EL1 is that instruction, or the
 // guest re-executes it.

@@ -30,14 +30,6 @@ constexpr bool from_aarch32(const GuestRegisters& regs) noexcept { return bit(re
 
 namespace detail {
 
-// How far the PC moves past an instruction the decoder's events emulate. Every one of them
-// comes from AArch64 state (AArch32 traps become UnsupportedAArch32), where every instruction
-// is 32 bits (Arm ARM C1.1, "The A64 instruction set") and ESR_EL2.IL is 1 (Arm ARM, ESR_EL2,
-// field IL: 0 only for a 16-bit T32 instruction). So the decoder does not read IL: a
-// constant costs the MMIO and system register paths no test and select (measured,
-// exit_bench -icount shift=0: MMIO read 183 -> 180, MRS 158 -> 155, WFI 178 -> 176).
-inline constexpr std::uint8_t kA64InstructionLength = 4;
-
 // Each builder makes its class's event in `out`, in place: an event union is too large to
 // build elsewhere and copy on every exit.
 
@@ -60,7 +52,6 @@ void emplace_wfx(Out& out, const Esr& esr, const GuestRegisters& regs) noexcept 
   const WfxIss iss{esr.iss()};
   Wfx& wfx = out.template emplace<Wfx>();
   wfx.kind = iss.ti();
-  wfx.instruction_length = kA64InstructionLength;
   // RV is RES0 for WFI/WFE (TI[1] == 0): only WFIT/WFET name a timeout register.
   if (bit(static_cast<unsigned>(wfx.kind), 1) && iss.rv()) {
     wfx.has_timeout = true;
@@ -79,14 +70,12 @@ std::size_t emplace_sysreg(Out& out, const Esr& esr, const GuestRegisters& regs)
     SysRegRead read;
     read.encoding = iss.encoding();
     read.rt = static_cast<std::uint8_t>(iss.rt());
-    read.instruction_length = kA64InstructionLength;
     new (&out) Out(read);
     return Out::template index_for<SysRegRead>;
   }
   SysRegWrite write;
   write.encoding = iss.encoding();
   write.rt = static_cast<std::uint8_t>(iss.rt());
-  write.instruction_length = kA64InstructionLength;
   write.value = regs.read(iss.rt());
   new (&out) Out(write);
   return Out::template index_for<SysRegWrite>;
@@ -147,7 +136,6 @@ template <class Out>
     undecoded.write = iss.wnr();
     undecoded.cache_maintenance = iss.cm();
     undecoded.vncr = iss.vncr();
-    undecoded.instruction_length = kA64InstructionLength;
     return;
   }
   if (fault.kind() == FaultKind::Reserved || fault.kind() == FaultKind::Debug)
@@ -192,7 +180,7 @@ void emplace_data_abort_from_aarch64(Out& out, const Syndrome& syndrome,
   if (iss.isv() && !iss.s1ptw() && fault.is_translation_access_or_permission()) {
     const FaultAddress address = fault_address(fault, false, iss.fnv(), syndrome.hpfar, syndrome.far);
     if (emulatable_mmio(iss, address)) {
-      emplace_mmio_access(out, iss, address.ipa, address.va, kA64InstructionLength, regs);
+      emplace_mmio_access(out, iss, address.ipa, address.va, regs);
       return;
     }
   }
@@ -226,7 +214,7 @@ template <class Out>
   }
   switch (ec) {
     case ExceptionClass::Unknown:
-      out.template emplace<UnknownReason>(regs.pc, kA64InstructionLength);
+      out.template emplace<UnknownReason>(regs.pc);
       return;
     case ExceptionClass::FpSimdAccess:
       out.template emplace<FpAccessTrap>(FpUnit::FpSimd);
@@ -319,8 +307,7 @@ template <class Out, class ReadAddresses>
       if (!from_aarch32(regs) && detail::is_common_mmio_syndrome(esr.iss())) {
         const Syndrome syndrome = read_addresses(esr_value);
         const std::uint64_t ipa = hpfar_page(syndrome.hpfar) | bits(syndrome.far, 11, 0);
-        return emplace_mmio_access(out, DataAbortIss{esr.iss()}, ipa, syndrome.far,
-                                   detail::kA64InstructionLength, regs);
+        return emplace_mmio_access(out, DataAbortIss{esr.iss()}, ipa, syndrome.far, regs);
       }
       break;
     default:

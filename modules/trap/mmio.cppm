@@ -28,7 +28,7 @@ struct MmioRead {
   bool sign_extend = false;   // SSE: LDRSB, LDRSH, LDRSW
   bool sixty_four = false;    // SF: the destination is an X register, not a W register
   bool acquire = false;       // AR: a load-acquire (LDAR*, LDAPR*)
-  std::uint8_t instruction_length = 4;
+  static constexpr std::uint8_t instruction_length = kA64InstructionLength;
   std::uint64_t value = 0;
   Reply reply = Reply::None;
 
@@ -47,7 +47,7 @@ struct MmioWrite {
   std::uint8_t size = 0;
   std::uint8_t rt = 0;   // source register; 31 is XZR
   bool release = false;  // AR: a store-release (STLR*)
-  std::uint8_t instruction_length = 4;
+  static constexpr std::uint8_t instruction_length = kA64InstructionLength;
   std::uint64_t value = 0;
   Reply reply = Reply::None;
 
@@ -93,10 +93,9 @@ constexpr std::uint64_t extend_loaded_value(std::uint64_t data, unsigned size, b
 // (out.index()), known here without reading it back.
 template <class Out>
 std::size_t emplace_mmio_access(Out& out, DataAbortIss iss, std::uint64_t ipa, std::uint64_t far,
-                                unsigned instruction_length, const GuestRegisters& regs) noexcept {
+                                const GuestRegisters& regs) noexcept {
   const auto size = static_cast<std::uint8_t>(iss.access_size());
   const auto rt = static_cast<std::uint8_t>(iss.srt());
-  const auto length = static_cast<std::uint8_t>(instruction_length);
   // Every field is written (value and reply too): no zeroing first.
   if (iss.wnr()) {
     MmioWrite& write = out.template emplace_for_overwrite<MmioWrite>();
@@ -105,7 +104,6 @@ std::size_t emplace_mmio_access(Out& out, DataAbortIss iss, std::uint64_t ipa, s
     write.size = size;
     write.rt = rt;
     write.release = iss.ar();
-    write.instruction_length = length;
     write.value = truncate_to_size(regs.read(rt), size);
     write.reply = Reply::None;
     return Out::template index_for<MmioWrite>;
@@ -118,16 +116,15 @@ std::size_t emplace_mmio_access(Out& out, DataAbortIss iss, std::uint64_t ipa, s
   read.sign_extend = iss.sse();
   read.sixty_four = iss.sf();
   read.acquire = iss.ar();
-  read.instruction_length = length;
   read.value = 0;
   read.reply = Reply::None;
   return Out::template index_for<MmioRead>;
 }
 
 inline MmioAccess mmio_access(DataAbortIss iss, std::uint64_t ipa, std::uint64_t far,
-                              unsigned instruction_length, const GuestRegisters& regs) noexcept {
+                              const GuestRegisters& regs) noexcept {
   MmioAccess access{in_place<MmioRead>};
-  emplace_mmio_access(access, iss, ipa, far, instruction_length, regs);
+  emplace_mmio_access(access, iss, ipa, far, regs);
   return access;
 }
 

@@ -45,7 +45,7 @@ class SysRegIss {
 struct SysRegRead {
   SysRegEncoding encoding;
   std::uint8_t rt = 0;
-  std::uint8_t instruction_length = 4;
+  static constexpr std::uint8_t instruction_length = kA64InstructionLength;
   std::uint64_t value = 0;
   Reply reply = Reply::None;
 
@@ -61,7 +61,7 @@ struct SysRegRead {
 struct SysRegWrite {
   SysRegEncoding encoding;
   std::uint8_t rt = 0;
-  std::uint8_t instruction_length = 4;
+  static constexpr std::uint8_t instruction_length = kA64InstructionLength;
   std::uint64_t value = 0;
   Reply reply = Reply::None;
 

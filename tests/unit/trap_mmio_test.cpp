@@ -279,8 +279,7 @@ TEST_CASE(
   auto* abort = event.get_if<arm::UndecodedDataAbort>();
   REQUIRE(abort != nullptr);
   // The IPA the hypervisor found by translating the VA (AT S1E1W), say 0x0a00'0010.
-  auto access =
-      arm::mmio_access(abort->syndrome, 0x0a00'0010, abort->address.va, abort->instruction_length, regs);
+  auto access = arm::mmio_access(abort->syndrome, 0x0a00'0010, abort->address.va, regs);
   auto* write = access.get_if<arm::MmioWrite>();
   REQUIRE(write != nullptr);
   CHECK(write->address == 0x0a00'0010);
