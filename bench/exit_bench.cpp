@@ -516,10 +516,15 @@ int main() {
   print("mmio_write_round_trip", per_round_trip([vttbr](uint64_t n, bool el2) {
           return run_once(bench_mmio_write_guest, n, vttbr, kMmioAddress, Loop::Coroutine, el2);
         }));
-  // arm.vgic attached and idle; then a 32-bit read and write of GICD_ISENABLER1 (IHI 0069
-  // 12.9.15) answered by it.
+  // arm.vgic attached and idle; then a 32-bit read of GICD_IIDR (IHI 0069 12.9.16), the
+  // register kvm-unit-tests' micro-bench reads in its mmio_read_vgic test, and a read and a
+  // write of GICD_ISENABLER1 (12.9.15), a block of 32 interrupts' state, answered by it.
   print("hvc_round_trip_vgic_idle", per_round_trip([](uint64_t n, bool el2) {
           return run_once(bench_hvc_guest, n, 0, 0, Loop::CoroutineWithVgic, el2);
+        }));
+  print("gicd_iidr_read_round_trip", per_round_trip([vttbr](uint64_t n, bool el2) {
+          return run_once(bench_mmio_read_guest, n, vttbr, kVgicDistributor + arm::gicd::IIDR,
+                          Loop::CoroutineWithVgic, el2);
         }));
   print("gicd_read_round_trip", per_round_trip([vttbr](uint64_t n, bool el2) {
           return run_once(bench_mmio_read_guest, n, vttbr, kVgicDistributor + arm::gicd::ISENABLER + 4,
