@@ -253,6 +253,44 @@ TEST_CASE("the SGI frame's registers are each vCPU's own") {
   CHECK(vgic.read(0, sgi(0) + arm::gicr::IPRIORITYR0 + 24, 4) == 0);
 }
 
+TEST_CASE("the SGI frame holds register 0 of each bit block only: the words after it are RAZ/WI") {
+  arm::Vgic vgic = make_vgic();
+  bring_up(vgic);
+  for (const std::uint64_t block :
+       {arm::gicr::IGROUPR0, arm::gicr::ISENABLER0, arm::gicr::ICENABLER0, arm::gicr::ISPENDR0,
+        arm::gicr::ICPENDR0, arm::gicr::ISACTIVER0, arm::gicr::ICACTIVER0}) {
+    CAPTURE(block);
+    vgic.write(0, sgi(0) + block + 4, 4, ~0u);
+    CHECK(vgic.read(0, sgi(0) + block + 4, 4) == 0);
+    CHECK(vgic.read(0, sgi(0) + block + 0x7c, 4) == 0);
+  }
+  // None of those writes reached the SGIs' and PPIs' own state.
+  CHECK(vgic.read(0, sgi(0) + arm::gicr::IGROUPR0, 4) == 0);
+  CHECK(vgic.read(0, sgi(0) + arm::gicr::ISENABLER0, 4) == 0);
+  CHECK(vgic.read(0, sgi(0) + arm::gicr::ISPENDR0, 4) == 0);
+  CHECK(vgic.read(0, sgi(0) + arm::gicr::ISACTIVER0, 4) == 0);
+  // Each block's register 0 is its own field.
+  vgic.write(0, sgi(0) + arm::gicr::IGROUPR0, 4, 0x1);
+  vgic.write(0, sgi(0) + arm::gicr::ISENABLER0, 4, 0x2);
+  vgic.write(0, sgi(0) + arm::gicr::ISPENDR0, 4, 0x4);
+  vgic.write(0, sgi(0) + arm::gicr::ISACTIVER0, 4, 0x8);
+  CHECK(vgic.read(0, sgi(0) + arm::gicr::IGROUPR0, 4) == 0x1);
+  CHECK(vgic.read(0, sgi(0) + arm::gicr::ICENABLER0, 4) == 0x2);
+  CHECK(vgic.read(0, sgi(0) + arm::gicr::ICPENDR0, 4) == 0x4);
+  CHECK(vgic.read(0, sgi(0) + arm::gicr::ICACTIVER0, 4) == 0x8);
+}
+
+TEST_CASE("the group and enable bits of a whole register read back; past the last SPI, RAZ/WI") {
+  arm::Vgic vgic = make_vgic(1, 64);  // INTIDs 32-95: GICD registers 1 and 2
+  vgic.write(0, kGicd + arm::gicd::IGROUPR + 8, 4, 0xa5a5'5a5a);
+  vgic.write(0, kGicd + arm::gicd::ISENABLER + 8, 4, 0x8000'0001);
+  CHECK(vgic.read(0, kGicd + arm::gicd::IGROUPR + 8, 4) == 0xa5a5'5a5a);
+  CHECK(vgic.read(0, kGicd + arm::gicd::ICENABLER + 8, 4) == 0x8000'0001);
+  CHECK(vgic.read(0, kGicd + arm::gicd::IGROUPR + 4, 4) == 0);
+  vgic.write(0, kGicd + arm::gicd::ISENABLER + 12, 4, ~0u);
+  CHECK(vgic.read(0, kGicd + arm::gicd::ISENABLER + 12, 4) == 0);
+}
+
 TEST_CASE("GICR_ICFGR0 reads SGIs as edge-triggered and ignores writes; ICFGR1 configures PPIs") {
   arm::Vgic vgic = make_vgic();
   vgic.write(0, sgi(0) + arm::gicr::ICFGR0, 4, 0);
