@@ -6,15 +6,18 @@
 // creation to the report, once with N and once with 2N iterations; the difference
 // divided by N is the cost of one round trip, with every fixed cost cancelled. Each run
 // is done twice: counting EL1 and EL2, and counting EL2 only; the guest's share is the
-// difference. Prints one `BENCH name total el2 guest` line per scenario.
+// difference. Prints one `BENCH name total el2 guest` line per scenario. The last one needs
+// a second CPU (`-smp 2`); every scenario before it runs on CPU 0 with CPU 1 still off.
 #include <stdio.h>
 
+#include "vgic_host.h"
 #include "vgic_list_registers.h"
 
 extern "C" char bench_hvc_guest[], bench_mmio_read_guest[], bench_mmio_write_guest[],
     bench_sysreg_read_guest[], bench_wfi_guest[], bench_sgi_send_guest[], bench_sgi_receive_guest[],
     bench_cntp_cval_write_guest[], bench_timer_guest[], bench_smccc_version_guest[], bench_eoi_guest[],
-    bench_sgi_wake_sender_guest[], bench_sgi_wake_receiver_guest[], bench_timer_wake_guest[];
+    bench_sgi_wake_sender_guest[], bench_sgi_wake_receiver_guest[], bench_timer_wake_guest[],
+    bench_ipi_send_guest[], bench_ipi_receive_guest[];
 extern "C" char bench_floor_vectors[], arm_el2_vectors[];
 extern "C" char __image_start[], __image_end[];
 
@@ -480,7 +483,96 @@ uint64_t timer_wake_parked_vcpu(uint64_t rounds) {
   return ticks_to_ns(ticks) / rounds;
 }
 
+// kvm-unit-tests' micro-bench "ipi" the same way: vCPU 0 on this CPU sends an SGI to vCPU 1
+// of its VM, which runs on physical CPU 1, and spins until vCPU 1's handler has set a word
+// in memory; one iteration is one SGI there and that word back. vCPU n runs on CPU n, as in
+// the example hypervisor's pinned mode: vCPU 0's ICC_SGI1R_EL1 write traps and goes to
+// Vgic::send_sgi(), which names vCPU 1, so the host kicks CPU 1 with a physical SGI
+// (VgicHost, tests/qemu/vgic_host.h). CPU 1's host had parked at vCPU 1's trapped WFI (an
+// EL2 WFI until its vGIC has work); it resumes the vCPU, takes the kick as an
+// ExternalInterrupt exit, fills the list registers, and the guest takes the SGI. Counted on
+// CPU 0 as every other row; under -icount the cycle counter follows QEMU's virtual clock, one
+// tick per instruction of either CPU, so the count is both CPUs' instructions (as the KVM
+// figures, measured the same way). The split between guest and EL2 is not measured.
+struct IpiBench {
+  arm::Vgic vgic{
+      arm::VgicConfig{.vcpus = 2, .spis = 32, .gicd_base = kVgicDistributor, .gicr_base = 0x080a'0000}};
+  uint32_t received = 0;  // the guests' shared word
+  bool receiver_ready = false;
+  bool receiver_failed = false;
+};
+IpiBench ipi;
+
+// ICC_SGI1R_EL1 (IHI 0069 12.2.23): INTID 1, TargetList bit 1 (vCPU 1, Aff0 1).
+constexpr uint64_t kIpiSgi1r = (uint64_t{1} << 24) | (1u << 1);
+
+arm::VCpuConfig ipi_vcpu_config(const char* guest, uint64_t iterations, uint64_t mpidr,
+                                unsigned char* stack_end) {
+  arm::VCpuConfig config = guest_config(guest, iterations, 0);
+  config.mpidr = mpidr;
+  config.stack = reinterpret_cast<uint64_t>(stack_end);
+  config.virtual_gic = true;
+  return config;
+}
+
+// CPU 1's host: vCPU 1 for as long as the image runs.
+void serve_ipi_receiver(unsigned cpu) {
+  VgicHost host(ipi.vgic, cpu, /*kick_cpus=*/true);
+  arm::VCpu vcpu{ipi_vcpu_config(bench_ipi_receive_guest, 0, 1, receiver_stack + sizeof receiver_stack)};
+  vcpu.registers().x[2] = reinterpret_cast<uint64_t>(&ipi.received);
+  vcpu.load();
+  auto run = vcpu.run();
+  for (auto it = first_exit(run, host, 1);; resume(it, host, 1)) {
+    arm::Exit& exit = *it;
+    if (host.handle(exit, 1)) continue;
+    if (exit.is<arm::Wfx>()) {
+      // Parked: a pending interrupt ends an EL2 WFI with IRQs masked too (Arm ARM D1, "Wait
+      // for Interrupt"); the kick is taken once the guest runs again.
+      while (!ipi.vgic.has_work(1)) asm volatile("wfi");
+      continue;
+    }
+    if (auto* call = exit.get_if<arm::Hypercall>(); call != nullptr && call->immediate == 1) {
+      call->complete(0);
+      __atomic_store_n(&ipi.receiver_ready, true, __ATOMIC_RELEASE);
+      continue;
+    }
+    __atomic_store_n(&ipi.receiver_failed, true, __ATOMIC_RELEASE);
+    return;
+  }
+}
+
+uint64_t run_ipi(VgicHost& host, uint64_t iterations) {
+  arm::VCpu vcpu{ipi_vcpu_config(bench_ipi_send_guest, iterations, 0, guest_stack + sizeof guest_stack)};
+  vcpu.registers().x[1] = kIpiSgi1r;
+  vcpu.registers().x[2] = reinterpret_cast<uint64_t>(&ipi.received);
+  start_counting(/*el2_only=*/false);
+  const uint64_t start = counted();
+  vcpu.load();
+  auto run = vcpu.run();
+  for (auto it = first_exit(run, host, 0);; resume(it, host, 0)) {
+    if (is_report(*it)) break;
+    if (!host.handle(*it, 0)) return 0;
+  }
+  const uint64_t cost = counted() - start;
+  vcpu.put();
+  return cost;
+}
+
+// Starts CPU 1 with vCPU 1 ready to receive; false if it does not come up.
+bool start_ipi_receiver() {
+  prepare_sgi_receiver(ipi.vgic);
+  if (!start_cpu(1)) return false;
+  return wait_for(ipi.receiver_ready, 10);
+}
+
 }  // namespace
+
+// Physical CPU 1 (started by start_ipi_receiver() through PSCI CPU_ON).
+extern "C" void arm_el2_secondary_main(uint64_t cpu) {
+  arm::PerCpu percpu;
+  if (percpu.enable() == arm::EnableError::None) serve_ipi_receiver(static_cast<unsigned>(cpu));
+  for (;;) asm volatile("wfi");
+}
 
 int main() {
   arm::PerCpu cpu;
@@ -560,6 +652,15 @@ int main() {
   print("sgi_wake_parked_vcpu", {sgi_wake, sgi_wake});
   const uint64_t timer_wake = timer_wake_parked_vcpu(kWakeRounds);
   print("timer_wake_parked_vcpu", {timer_wake, timer_wake});
+  // Last: from here on CPU 1 serves vCPU 1. Needs a second CPU (run with -smp 2).
+  if (start_ipi_receiver()) {
+    VgicHost host(ipi.vgic, 0, /*kick_cpus=*/true);
+    const uint64_t once = run_ipi(host, kIterations), twice = run_ipi(host, 2 * kIterations);
+    const uint64_t per_round_trip = once != 0 && twice > once ? (twice - once) / kIterations : 0;
+    print("sgi_between_cpus_round_trip", {per_round_trip, per_round_trip});
+  } else {
+    printf("sgi_between_cpus_round_trip: no second CPU\n");
+  }
   cpu.disable();
   return 0;
 }

@@ -193,3 +193,52 @@ bench_timer_irq:
     eret
 
 irq_only_vectors bench_timer_vectors, bench_timer_irq
+
+// kvm-unit-tests' micro-bench "ipi", between two vCPUs of one VM on two physical CPUs. The
+// sender (x0 = iterations, x1 = its ICC_SGI1R_EL1 value, x2 = a shared word) clears the word,
+// sends the SGI (a trap) and waits until the receiver's handler has set the word, the way
+// arm64 waits for a store of another CPU (Linux's __cmpwait): a load-exclusive arms the
+// exclusive monitor, whose clearing by the other CPU's store is an event that ends the WFE
+// (Arm ARM D1.6.1 "Wait for Event"). micro-bench spins on a plain load instead; under QEMU's
+// round-robin TCG an interrupt for another CPU is only taken once the running CPU gives up
+// its time slice, and a WFE does (QEMU does not trap it), a plain spin does not. The
+// receiver (x2 = the same word) opens its virtual CPU interface and IRQs, says it is ready
+// (`hvc #1`) and waits in WFI (a trap: its host parks the CPU until its vGIC has work); its
+// handler acknowledges the SGI, sets the word and ends the SGI (EOImode 0).
+    .section .guest_text, "ax"
+    .global bench_ipi_send_guest
+    .balign 16
+bench_ipi_send_guest:
+    mov     x19, x0
+1:  str     wzr, [x2]
+    msr     icc_sgi1r_el1, x1
+2:  ldaxr   w3, [x2]
+    cbnz    w3, 3f
+    wfe
+    b       2b
+3:  clrex
+    subs    x19, x19, #1
+    b.ne    1b
+    hvc     #REPORT
+    b       .
+
+    .global bench_ipi_receive_guest
+bench_ipi_receive_guest:
+    adr     x3, bench_ipi_receive_vectors
+    msr     vbar_el1, x3
+    mov     x3, #0xff
+    msr     icc_pmr_el1, x3
+    mov     x3, #1
+    msr     icc_igrpen1_el1, x3
+    isb
+    hvc     #1
+    msr     daifclr, #2
+1:  wfi
+    b       1b
+ipi_receive_irq:
+    mrs     x3, icc_iar1_el1
+    mov     w4, #1
+    str     w4, [x2]
+    msr     icc_eoir1_el1, x3
+    eret
+irq_only_vectors bench_ipi_receive_vectors, ipi_receive_irq
