@@ -11,7 +11,7 @@
 
 /*
  * A guest exit: x0/x1 to SP_EL2 (out of the guest's reach) to free two registers, then the
- * whole exit path in the entry itself (arm_guest_exit, 25 instructions of the 32 an entry
+ * whole exit path in the entry itself (arm_guest_exit, 26 instructions of the 32 an entry
  * has room for: no branch on the way out).
  */
 .macro guest_exit_entry slot, code

@@ -15,8 +15,8 @@
  *
  * In:  x0 = the guest's saved registers.
  * Out: x0 = ARM_EXIT_* (which vector ended the run); guest registers saved into *guest.
- * Not an AAPCS64 function: it preserves only x29, x30 and SP, and is called through
- * arm::enter_guest() (modules/vcpu/vcpu.cppm), whose inline assembly names every
+ * Not an AAPCS64 function: it preserves only x19, x20, x29, x30 and SP, and is called
+ * through arm::enter_guest() (modules/vcpu/vcpu.cppm), whose inline assembly names every
  * other general register as clobbered. The host frame (ARM_HOST_FRAME_*) stays on SP_EL2,
  * which the guest cannot change, so the exit path finds it where it was left.
  */
@@ -25,6 +25,7 @@
     .balign 16
 arm_enter_guest:
     stp     x29, x30, [sp, #-ARM_HOST_FRAME_SIZE]!
+    stp     x19, x20, [sp, #ARM_HOST_FRAME_X19]
     str     x0, [sp, #ARM_HOST_FRAME_GUEST]
     ldp     x1, x2, [x0, #ARM_GUEST_PC]
     msr     elr_el2, x1

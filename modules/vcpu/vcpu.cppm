@@ -46,11 +46,11 @@ extern "C" std::uint64_t arm_enter_guest(arm::GuestRegisters* guest);
 
 namespace arm {
 // Runs the guest until it exits (arm_enter_guest). On AArch64 the assembly preserves only
-// x29, x30 and SP, and this call names every other general register clobbered: the guest's
-// values are in them when it returns. So the compiler saves the host's callee-saved
-// registers in the prologue of the function that enters the guest, only those it uses, and
-// nothing is saved twice (measured, exit_bench -icount shift=0: an HVC round trip 177 -> 173).
-// FP/SIMD registers need no mention: EL2 code is compiled -mgeneral-regs-only.
+// x19, x20, x29, x30 and SP (ARM_HOST_FRAME_* says why those two), and this call names every
+// other general register clobbered: the guest's values are in them when it returns. So the compiler saves the
+// host's callee-saved registers in the prologue of the function that enters the guest, only those it uses,
+// and nothing is saved twice (measured, exit_bench -icount shift=0: an HVC round trip 177 -> 173). FP/SIMD
+// registers need no mention: EL2 code is compiled -mgeneral-regs-only.
 inline std::uint64_t enter_guest(GuestRegisters* guest) noexcept {
 #if defined(__aarch64__)
   register std::uint64_t x0 asm("x0") = reinterpret_cast<std::uint64_t>(guest);
@@ -58,8 +58,8 @@ inline std::uint64_t enter_guest(GuestRegisters* guest) noexcept {
                : "+r"(x0)
                :
                : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
-                 "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27",
-                 "x28", "x30", "cc", "memory");
+                 "x15", "x16", "x17", "x18", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x30",
+                 "cc", "memory");
   return x0;
 #else
   return arm_enter_guest(guest);
@@ -556,9 +556,9 @@ class VCpu {
     for (;;) {
       const std::uint64_t code = enter_guest(&self->regs_);
       // Every address below is computed from this copy, after the world switch: none is
-      // hoisted out of the loop and kept on the stack across it (enter_guest() leaves no
-      // register but x29 and x30). The loop goes on with the copy, so one value is live
-      // across the switch (one spill, not two).
+      // hoisted out of the loop and kept across it (enter_guest() keeps only x19 and x20 of
+      // the registers the compiler allocates). The loop goes on with the copy, so one value
+      // is live across the switch, in one of those two.
       self = self->opaque_this();
       ++self->exit_count_;
       if (self->answered_internally(self->classify(code))) continue;
