@@ -46,11 +46,12 @@ extern "C" std::uint64_t arm_enter_guest(arm::GuestRegisters* guest);
 
 namespace arm {
 // Runs the guest until it exits (arm_enter_guest). On AArch64 the assembly preserves only
-// x19, x20, x29, x30 and SP (ARM_HOST_FRAME_* says why those two), and this call names every
-// other general register clobbered: the guest's values are in them when it returns. So the compiler saves the
-// host's callee-saved registers in the prologue of the function that enters the guest, only those it uses,
-// and nothing is saved twice (measured, exit_bench -icount shift=0: an HVC round trip 177 -> 173). FP/SIMD
-// registers need no mention: EL2 code is compiled -mgeneral-regs-only.
+// x19, x20, x29, x30 and SP (ARM_HOST_FRAME_* says why those two), and this call names
+// every other general register clobbered: the guest's values are in them when it returns.
+// So the compiler saves the host's callee-saved registers in the prologue of the function
+// that enters the guest, only those it uses, and nothing is saved twice (measured,
+// exit_bench -icount shift=0: an HVC round trip 177 -> 173). FP/SIMD registers need no
+// mention: EL2 code is compiled -mgeneral-regs-only.
 inline std::uint64_t enter_guest(GuestRegisters* guest) noexcept {
 #if defined(__aarch64__)
   register std::uint64_t x0 asm("x0") = reinterpret_cast<std::uint64_t>(guest);
